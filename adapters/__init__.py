@@ -1,0 +1,1 @@
+"""Platform adapters: each converts platform payloads to core events and core intents back."""

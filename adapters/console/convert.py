@@ -1,0 +1,99 @@
+"""Pure conversions for the console: script lines in, transcript lines out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.outbound import Priority, Say
+from bot.rules.duration import parse_duration
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A member types a command (``@alice: ready``, or a bare line after ``as @alice``)."""
+
+    member: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class SwitchTo:
+    """``as @bob``: later bare lines are typed by bob."""
+
+    member: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    """``tick 30s``: advance the fake clock."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Blank:
+    """An empty line or a ``# comment``."""
+
+
+Line = Typed | SwitchTo | Tick | Blank
+
+_TYPED = re.compile(r"^@(?P<member>[\w.-]+):\s*(?P<text>.*)$")
+_AS = re.compile(r"^as\s+@?(?P<member>[\w.-]+)\s*$")
+_TICK = re.compile(r"^tick\s+(?P<duration>\S+)\s*$")
+FORMS = "`@member: COMMAND`, `as @member`, `tick DURATION` or `# comment`"
+
+
+class ScriptError(ValueError):
+    """A line the console cannot read."""
+
+
+def parse_line(raw: str) -> Line:
+    """Read one console line; raises ``ScriptError`` for malformed directives."""
+    line = raw.strip()
+    if not line or line.startswith("#"):
+        return Blank()
+    if m := _TYPED.match(line):
+        if not m["text"].strip():
+            raise ScriptError(f"@{m['member']}: typed nothing; expected a command after the colon")
+        return Typed(m["member"].lower(), m["text"].strip())
+    if m := _AS.match(line):
+        return SwitchTo(m["member"].lower())
+    if m := _TICK.match(line):
+        try:
+            return Tick(parse_duration(m["duration"]))
+        except ValueError as exc:
+            raise ScriptError(f"tick: {exc}") from None
+    if line.split()[0] in ("as", "tick"):
+        raise ScriptError(f"malformed `{line.split()[0]}` line; expected {FORMS}")
+    return Typed(None, line)
+
+
+def parse_script(text: str) -> list[Line]:
+    """Parse a whole script; every bad line is reported with its number."""
+    lines, errors = [], []
+    for number, raw in enumerate(text.splitlines(), 1):
+        try:
+            line = parse_line(raw)
+        except ScriptError as exc:
+            errors.append(f"line {number}: {exc}")
+            continue
+        if isinstance(line, Typed) and line.member is None:
+            errors.append(f"line {number}: '{raw.strip()}' says nobody typed it; expected {FORMS}")
+            continue
+        lines.append(line)
+    if errors:
+        raise ScriptError("\n".join(errors))
+    return lines
+
+
+MARKERS = {Priority.LOW: "", Priority.NORMAL: "", Priority.HIGH: "(!) ", Priority.URGENT: "(!!) "}
+
+
+def render(message: Say) -> list[str]:
+    """A delivered message as transcript lines: ``[@bob] text``, one per text line."""
+    tag = f"[{message.to}]"
+    marker = MARKERS[message.priority] + (
+        f"({message.interaction}) " if message.interaction else ""
+    )
+    return [f"{tag} {marker}{line}".rstrip() for line in message.text.splitlines() or [""]]

@@ -1,0 +1,1 @@
+"""backline core: directory, presence, interactions and rules, independent of any platform."""

@@ -1,0 +1,81 @@
+"""Running backline: the demo, a script, or the server with its adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from adapters.console.adapter import ConsoleAdapter, stdin_lines
+from adapters.console.convert import Line
+from bot.clock import FakeClock, SystemClock
+from bot.config import Config
+from bot.core import Core
+from bot.http import build_http_app
+from bot.state import snapshot
+
+BANNER = (
+    "backline demo: you are @{member}. Type `help` for commands, `as @bob` to switch member,"
+    " Ctrl-D to quit.\nEvery message any member or customer receives is shown as [@who] text."
+)
+
+
+async def run_script(rules: Path, database: Path, lines: list[Line], json_out: Path | None) -> None:
+    """Run a parsed console script on a fake clock; optionally write the final state."""
+    core = Core.open(rules, database, FakeClock())
+    try:
+        await ConsoleAdapter(core).run_script(lines)
+        if json_out is not None:
+            json_out.write_text(json.dumps(snapshot(core.store), indent=2) + "\n", encoding="utf-8")
+    finally:
+        core.store.close()
+
+
+async def run_repl(rules: Path, database: Path, member: str) -> None:
+    """The interactive console on the real clock, until end of input."""
+    core = Core.open(rules, database, SystemClock())
+    try:
+        console = ConsoleAdapter(core, echo=False)
+        core.directory.member(member)
+        console.current = member
+        interactive = sys.stdin.isatty()
+        if interactive:
+            console.write(BANNER.format(member=member))
+        await console.repl(stdin_lines(), _prompt if interactive else lambda _: None)
+    finally:
+        core.store.close()
+
+
+def _prompt(text: str) -> None:
+    print(text, end="", flush=True)
+
+
+async def serve(config: Config) -> None:
+    """Start the store, the HTTP server and the enabled adapters; stop on SIGTERM/SIGINT."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    core = Core.open(config.rules_dir, config.database, SystemClock())
+    runner = web.AppRunner(build_http_app(core))
+    await runner.setup()
+    await web.TCPSite(runner, config.http.host, config.http.port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, core.reload_rules)
+    print(f"backline listening on http://{config.http.host}:{config.http.port}", flush=True)
+    tasks = []
+    if config.console.enabled and sys.stdin.isatty():
+        console = ConsoleAdapter(core, echo=False)
+        console.current = config.console.member
+        tasks.append(asyncio.create_task(console.repl(stdin_lines(), _prompt)))
+    try:
+        await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await runner.cleanup()
+        core.store.close()

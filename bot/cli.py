@@ -1,0 +1,138 @@
+"""The ``backline`` command: ``demo``, ``run``, ``rules check``, ``state``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters.console.convert import ScriptError, parse_script
+from bot import app
+from bot.config import ConfigError, load_config
+from bot.logs import configure
+from bot.rules.check import check_rules
+from bot.rules.errors import RulesInvalid
+from bot.state import snapshot
+from bot.storage import Store
+
+DEFAULT_RULES = Path("rules")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except RulesInvalid as exc:
+        print("The rules are invalid; backline did not start:", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    except (ConfigError, ScriptError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="the console on the demo directory (no accounts needed)")
+    demo.add_argument("--rules", type=Path, default=None, help="rules folder (default: ./rules)")
+    demo.add_argument("--data", type=Path, help="data folder to keep state in (default: temporary)")
+    demo.add_argument("--script", type=Path, help="run a script of console lines, then exit")
+    demo.add_argument("--json", type=Path, dest="json_out", help="with --script: write final state")
+    demo.add_argument("--as", dest="member", default="alice", help="who you type as at first")
+    demo.set_defaults(func=_demo)
+
+    run = sub.add_parser("run", help="start backline from backline.toml / BACKLINE_* settings")
+    run.add_argument("--config", type=Path, help="settings file (default: ./backline.toml)")
+    run.add_argument("--script", type=Path, help="run a console script instead of serving")
+    run.add_argument("--json", type=Path, dest="json_out", help="with --script: write final state")
+    run.set_defaults(func=_run)
+
+    rules = sub.add_parser("rules", help="work with rule files")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    check = rules_sub.add_parser("check", help="validate a rules folder (exit 1 if invalid)")
+    check.add_argument("folder", nargs="?", type=Path, default=DEFAULT_RULES)
+    check.set_defaults(func=_rules_check)
+
+    state = sub.add_parser("state", help="print the stored state of a data folder")
+    state.add_argument("--data", type=Path, default=Path("data"), help="data folder")
+    state.add_argument("--json", action="store_true", help="print JSON (the default)")
+    state.set_defaults(func=_state)
+    return parser
+
+
+def _rules_dir(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    if DEFAULT_RULES.is_dir():
+        return DEFAULT_RULES
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def _demo(args: argparse.Namespace) -> int:
+    configure("warning")
+    rules = _rules_dir(args.rules)
+    with tempfile.TemporaryDirectory(prefix="backline-") as tmp:
+        data = args.data or Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
+        database = data / "backline.db"
+        if args.script:
+            lines = parse_script(_read(args.script))
+            asyncio.run(app.run_script(rules, database, lines, args.json_out))
+        else:
+            asyncio.run(app.run_repl(rules, database, args.member))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config(args.config, os.environ)
+    configure(config.log_level, config.log_format)
+    if args.script:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        lines = parse_script(_read(args.script))
+        asyncio.run(app.run_script(config.rules_dir, config.database, lines, args.json_out))
+        return 0
+    asyncio.run(app.serve(config))
+    return 0
+
+
+def _rules_check(args: argparse.Namespace) -> int:
+    errors = check_rules(args.folder)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"{args.folder}: {len(errors)} problem(s); the bot would not start.", file=sys.stderr)
+        return 1
+    print(f"{args.folder}: rules are valid.")
+    return 0
+
+
+def _state(args: argparse.Namespace) -> int:
+    database = args.data / "backline.db"
+    if not database.exists():
+        print(f"error: no backline data in {args.data} (expected {database})", file=sys.stderr)
+        return 2
+    store = Store(database)
+    try:
+        print(json.dumps(snapshot(store), indent=2))
+    finally:
+        store.close()
+    return 0
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScriptError(f"{path}: cannot read: {exc.strerror}") from None

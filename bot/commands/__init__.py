@@ -1,0 +1,1 @@
+"""Command handlers, grouped by domain; the table in ``bot.dispatch.commands`` lists them."""

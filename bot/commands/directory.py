@@ -1,0 +1,89 @@
+"""Directory commands: ``find``, ``groups``, ``fav``, ``recent`` (DIR-1…4, GRP-1, GRP-2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.directory.model import GroupKind
+from bot.errors import CommandError
+from bot.views import describe, describe_group
+
+if TYPE_CHECKING:
+    from bot.core import Core
+    from bot.dispatch.turn import Turn
+
+
+def _page_option(turn: Turn) -> tuple[str, int]:
+    words = turn.rest.split()
+    if "--page" not in words:
+        return turn.rest.strip(), 1
+    at = words.index("--page")
+    try:
+        page = int(words[at + 1])
+    except (IndexError, ValueError):
+        raise CommandError("`--page` needs a page number, e.g. `find bob --page 2`.") from None
+    if page < 1:
+        raise CommandError("Pages start at 1.")
+    return " ".join(words[:at] + words[at + 2 :]), page
+
+
+async def find(core: Core, turn: Turn) -> str:
+    """Search members, groups, skills, queues and routing points."""
+    text, page = _page_option(turn)
+    if not text:
+        raise CommandError("Usage: `find TEXT [--page N]`: what should I look for?")
+    size = core.policy.search.page_size
+    result = core.directory.search(turn.me.id, text, page=page, page_size=size)
+    if not result.refs:
+        return f"Nothing found for '{text}'" + (f" on page {page}." if page > 1 else ".")
+    start = (page - 1) * size
+    lines = [f"Found for '{text}' (page {page}):"]
+    for n, ref in enumerate(result.refs, start + 1):
+        lines.append(f"  {n}. {describe(core, turn.me, core.directory.resolve(ref))}")
+    if result.has_more:
+        lines.append(f"More: `find {text} --page {page + 1}`")
+    return "\n".join(lines)
+
+
+async def groups(core: Core, turn: Turn) -> str:
+    """Agent groups, with how many members are ready now."""
+    if not core.policy.groups.searchable:
+        raise CommandError("Groups are not listed here (the policy turns group search off).")
+    listed = [g for g in core.directory.data.groups.values() if g.kind is GroupKind.GROUP]
+    if not listed:
+        return "There are no agent groups."
+    mine = set(turn.me.groups)
+    lines = ["Agent groups:"]
+    for g in sorted(listed, key=lambda g: g.name.lower()):
+        lines.append(f"  {describe_group(core, g)}" + (" (yours)" if g.id in mine else ""))
+    return "\n".join(lines)
+
+
+async def fav(core: Core, turn: Turn) -> str:
+    """List, add or remove favourites."""
+    verb = turn.args[0].lower() if turn.args else "list"
+    if verb == "list" and len(turn.args) <= 1:
+        refs = core.directory.favourites(turn.me.id)
+        if not refs:
+            return "No favourites yet. Add one with `fav add @bob`."
+        found = [core.directory.resolve(r) for r in refs]
+        return "Favourites:\n" + "\n".join(f"  {describe(core, turn.me, f)}" for f in found)
+    if verb not in ("add", "rm") or len(turn.args) != 2:
+        raise CommandError("Usage: `fav add TARGET`, `fav rm TARGET` or `fav` to list.")
+    target = core.directory.resolve(turn.args[1])
+    if verb == "add":
+        if core.directory.add_favourite(turn.me.id, target.ref):
+            return f"Added {target.ref} to your favourites."
+        return f"{target.ref} is already a favourite."
+    if core.directory.remove_favourite(turn.me.id, target.ref):
+        return f"Removed {target.ref} from your favourites."
+    raise CommandError(f"{target.ref} is not one of your favourites.")
+
+
+async def recent(core: Core, turn: Turn) -> str:
+    """Whom you contacted most recently."""
+    refs = [r for r in core.directory.recents(turn.me.id) if core.directory.entry(r)]
+    if not refs:
+        return "No recent contacts yet."
+    found = [core.directory.resolve(r) for r in refs]
+    return "Recent contacts:\n" + "\n".join(f"  {describe(core, turn.me, f)}" for f in found)

@@ -1,0 +1,1 @@
+"""The directory: members, groups and other targets, presence, search, favourites, recents."""

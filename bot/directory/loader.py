@@ -1,0 +1,230 @@
+"""Reads ``rules/directory.yaml`` into ``DirectoryData``, reporting every problem with its line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.directory.model import DirectoryData, Group, GroupKind, Mailbox, Member, Role
+from bot.rules.errors import RuleError, RulesInvalid
+from bot.rules.source import KeyPath, Source, load_source
+
+ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+SECTIONS = {
+    "groups": GroupKind.GROUP,
+    "skills": GroupKind.SKILL,
+    "queues": GroupKind.QUEUE,
+    "routing_points": GroupKind.ROUTING_POINT,
+}
+TOP_KEYS = {"members", "mailboxes", *SECTIONS}
+ROLE_NAMES = ", ".join(r.value for r in Role)
+
+
+def load_directory(path: Path, display: str | None = None) -> DirectoryData:
+    """Load and validate a directory file; raises ``RulesInvalid`` listing every error."""
+    return parse_directory(load_source(path, display))
+
+
+def parse_directory(source: Source) -> DirectoryData:
+    """Validate a parsed directory document."""
+    reader = _Reader(source)
+    data = reader.build()
+    if reader.errors:
+        raise RulesInvalid(reader.errors)
+    return data
+
+
+class _Reader:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.errors: list[RuleError] = []
+
+    def fail(self, path: KeyPath, message: str) -> None:
+        self.errors.append(self.source.error(path, message))
+
+    def build(self) -> DirectoryData:
+        doc = self.source.data
+        if doc is None:
+            doc = {}
+        if not isinstance(doc, dict):
+            self.fail((), "expected a mapping with members, groups, skills, queues, ...")
+            return DirectoryData({}, {}, {})
+        for key in doc:
+            if key not in TOP_KEYS:
+                self.fail(
+                    (key,), f"unknown section; expected one of: {', '.join(sorted(TOP_KEYS))}"
+                )
+        members = self._members(doc.get("members", []))
+        groups: dict[str, Group] = {}
+        for section, kind in SECTIONS.items():
+            for group in self._groups(doc.get(section, []), section, kind, members):
+                groups[group.ref] = group
+        self._check_routes(doc, groups)
+        members = link_membership(members, groups)
+        mailboxes = self._mailboxes(doc.get("mailboxes", []), members, groups)
+        return DirectoryData(members, groups, mailboxes)
+
+    def _entries(self, value: Any, section: str) -> list[tuple[KeyPath, dict[str, Any]]]:
+        if not isinstance(value, list):
+            self.fail((section,), "expected a list")
+            return []
+        out: list[tuple[KeyPath, dict[str, Any]]] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(value):
+            path = (section, index)
+            if not isinstance(entry, dict):
+                self.fail(path, "expected a mapping with at least an id")
+                continue
+            ident = entry.get("id")
+            if not isinstance(ident, str) or not ID.match(ident):
+                self.fail((*path, "id"), "expected an id of lowercase letters, digits, . _ -")
+                continue
+            if ident in seen:
+                self.fail((*path, "id"), f"duplicate id '{ident}'")
+                continue
+            seen.add(ident)
+            out.append((path, entry))
+        return out
+
+    def _strings(self, entry: dict[str, Any], path: KeyPath, key: str) -> tuple[str, ...]:
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail((*path, key), "expected a list of strings")
+            return ()
+        return tuple(value)
+
+    def _name(self, entry: dict[str, Any], path: KeyPath) -> str:
+        name = entry.get("name", entry["id"])
+        if not isinstance(name, str) or not name.strip():
+            self.fail((*path, "name"), "expected a non-empty string")
+            return str(entry["id"])
+        return name
+
+    def _unknown_keys(self, entry: dict[str, Any], path: KeyPath, allowed: set[str]) -> None:
+        for key in entry:
+            if key not in allowed:
+                self.fail(
+                    (*path, key), f"unknown key; expected one of: {', '.join(sorted(allowed))}"
+                )
+
+    def _members(self, value: Any) -> dict[str, Member]:
+        members: dict[str, Member] = {}
+        owners: dict[tuple[str, str], str] = {}
+        allowed = {"id", "name", "roles", "handles", "voice"}
+        for path, entry in self._entries(value, "members"):
+            self._unknown_keys(entry, path, allowed)
+            roles = self._roles(entry, path)
+            handles = self._handles(entry, path, owners)
+            voice = entry.get("voice")
+            if voice is not None and not isinstance(voice, str | int):
+                self.fail((*path, "voice"), "expected an extension or SIP address")
+                voice = None
+            member = Member(
+                entry["id"],
+                self._name(entry, path),
+                roles,
+                handles,
+                None if voice is None else str(voice),
+            )
+            members[member.id] = member
+        return members
+
+    def _roles(self, entry: dict[str, Any], path: KeyPath) -> frozenset[Role]:
+        roles: set[Role] = set()
+        for name in self._strings(entry, path, "roles") or ("agent",):
+            try:
+                roles.add(Role(name))
+            except ValueError:
+                self.fail((*path, "roles"), f"unknown role '{name}'; expected {ROLE_NAMES}")
+        return frozenset(roles)
+
+    def _handles(
+        self, entry: dict[str, Any], path: KeyPath, owners: dict[tuple[str, str], str]
+    ) -> dict[str, str]:
+        value = entry.get("handles", {})
+        if not isinstance(value, dict):
+            self.fail((*path, "handles"), "expected a mapping of platform: handle")
+            return {}
+        handles: dict[str, str] = {}
+        for platform, handle in value.items():
+            if not isinstance(handle, str) or not handle:
+                self.fail((*path, "handles", platform), "expected a handle string")
+                continue
+            other = owners.setdefault((platform, handle), entry["id"])
+            if other != entry["id"]:
+                self.fail((*path, "handles", platform), f"'{handle}' already belongs to {other}")
+                continue
+            handles[platform] = handle
+        return handles
+
+    def _groups(
+        self, value: Any, section: str, kind: GroupKind, members: dict[str, Member]
+    ) -> list[Group]:
+        groups: list[Group] = []
+        allowed = {"id", "name", "members", "supervisors", "routes_to"}
+        for path, entry in self._entries(value, section):
+            self._unknown_keys(entry, path, allowed)
+            people = self._strings(entry, path, "members")
+            supervisors = self._strings(entry, path, "supervisors")
+            for key, ids in (("members", people), ("supervisors", supervisors)):
+                for ident in ids:
+                    if ident not in members:
+                        self.fail((*path, key), f"unknown member '{ident}'")
+            for ident in supervisors:
+                if ident in members and not members[ident].has(Role.SUPERVISOR):
+                    self.fail(
+                        (*path, "supervisors"), f"'{ident}' does not have the supervisor role"
+                    )
+            routes = self._strings(entry, path, "routes_to")
+            groups.append(
+                Group(entry["id"], kind, self._name(entry, path), people, supervisors, routes)
+            )
+        return groups
+
+    def _check_routes(self, doc: dict[str, Any], groups: dict[str, Group]) -> None:
+        for section in SECTIONS:
+            entries = doc.get(section)
+            if not isinstance(entries, list):
+                continue
+            for index, entry in enumerate(entries):
+                if not isinstance(entry, dict) or not isinstance(entry.get("routes_to"), list):
+                    continue
+                for ref in entry["routes_to"]:
+                    if ref not in groups:
+                        self.fail((section, index, "routes_to"), f"unknown target '{ref}'")
+
+    def _mailboxes(
+        self, value: Any, members: dict[str, Member], groups: dict[str, Group]
+    ) -> dict[str, Mailbox]:
+        boxes = {m: Mailbox(m, m) for m in members}  # a personal mailbox for every member
+        for path, entry in self._entries(value, "mailboxes"):
+            self._unknown_keys(entry, path, {"id", "group", "member"})
+            if entry["id"] in boxes:
+                self.fail((*path, "id"), f"'{entry['id']}' is already a member's personal mailbox")
+            elif isinstance(entry.get("group"), str) and f"group:{entry['group']}" in groups:
+                boxes[entry["id"]] = Mailbox(entry["id"], entry["group"], group=True)
+            else:
+                self.fail((*path, "group"), "expected the id of a group that shares this mailbox")
+        return boxes
+
+
+def link_membership(members: dict[str, Member], groups: dict[str, Group]) -> dict[str, Member]:
+    """Fill each member's ``groups`` and ``skills`` from the groups that list them."""
+    joined: dict[str, dict[GroupKind, list[str]]] = {
+        m: {GroupKind.GROUP: [], GroupKind.SKILL: []} for m in members
+    }
+    for group in groups.values():
+        if group.kind in (GroupKind.GROUP, GroupKind.SKILL):
+            for mid in group.members:
+                if mid in joined:
+                    joined[mid][group.kind].append(group.id)
+    return {
+        mid: replace(
+            m,
+            groups=tuple(joined[mid][GroupKind.GROUP]),
+            skills=tuple(joined[mid][GroupKind.SKILL]),
+        )
+        for mid, m in members.items()
+    }

@@ -1,0 +1,1 @@
+"""The command pipeline: dedupe, identify, parse, authorize, handle, commit, emit."""

@@ -1,0 +1,69 @@
+"""Prometheus metrics on a registry of our own (no global state)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from bot.dispatch.turn import Turn
+
+
+class Metrics:
+    """Command counts and latency, and available members per group."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.commands = Counter(
+            "backline_commands",
+            "Commands handled",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "backline_command_seconds",
+            "Time to handle and commit a command",
+            registry=self.registry,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
+        )
+
+    def watch_availability(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        """Expose available members per group, read at scrape time (never stale)."""
+        self.registry.register(_Availability(counts))
+
+    @contextmanager
+    def timer(self) -> Iterator[None]:
+        """Time the block into the latency histogram."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.latency.observe(time.perf_counter() - start)
+
+    def count(self, turn: Turn) -> None:
+        """Count one handled command by name and outcome."""
+        name = turn.spec.name if turn.spec else "unknown"
+        self.commands.labels(name, turn.outcome).inc()
+
+    def render(self) -> bytes:
+        """The text exposition format for ``/metrics``."""
+        return bytes(generate_latest(self.registry))
+
+
+class _Availability(Collector):
+    def __init__(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "backline_group_available", "Members ready now, per group", labels=["group"]
+        )
+        for ref, n in sorted(self.counts().items()):
+            family.add_metric([ref], n)
+        yield family

@@ -1,0 +1,1 @@
+"""Rule files: policy options, state machines, triggers, the directory; all validated on load."""

@@ -1,0 +1,58 @@
+"""Loading a whole rules folder at once, reporting every error of every file (RUL-4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.directory.loader import load_directory
+from bot.directory.model import DirectoryData, GroupKind
+from bot.rules.errors import RuleError, RulesInvalid
+from bot.rules.policy import Policy, load_policy
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything a rules folder declares, validated."""
+
+    folder: Path
+    directory: DirectoryData
+    policy: Policy
+
+
+def load_rules(folder: Path) -> Rules:
+    """Load ``folder``; raises ``RulesInvalid`` with every problem found in every file."""
+    errors: list[RuleError] = []
+    directory = DirectoryData({}, {}, {})
+    try:
+        directory = load_directory(folder / "directory.yaml", _display(folder, "directory.yaml"))
+    except RulesInvalid as exc:
+        errors += exc.errors
+    group_ids = [g.id for g in directory.groups.values() if g.kind is GroupKind.GROUP]
+    policy = Policy.defaults()
+    policy_file = folder / "policy.yaml"
+    if policy_file.exists():
+        try:
+            policy = load_policy(
+                policy_file, group_ids=group_ids, display=_display(folder, "policy.yaml")
+            )
+        except RulesInvalid as exc:
+            errors += exc.errors
+    if errors:
+        raise RulesInvalid(errors)
+    return Rules(folder, directory, policy)
+
+
+def check_rules(folder: Path) -> list[RuleError]:
+    """Every problem in ``folder``; an empty list means the rules are valid."""
+    if not folder.is_dir():
+        return [RuleError(str(folder), None, "", "not a folder of rules")]
+    try:
+        load_rules(folder)
+    except RulesInvalid as exc:
+        return exc.errors
+    return []
+
+
+def _display(folder: Path, name: str) -> str:
+    return str(folder / name)

@@ -1,0 +1,165 @@
+"""Numbered schema migrations; a new database is upgraded through every one in order."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("backline")
+
+
+@MIGRATIONS(name="0001_events")
+def _events(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT,
+            subject TEXT,
+            data TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute("CREATE INDEX events_subject ON events(subject, id)")
+    # The log is append-only: history is never rewritten.
+    db.execute(
+        """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+           BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"""
+    )
+    db.execute(
+        """CREATE TABLE idempotency (
+            key TEXT PRIMARY KEY, at REAL NOT NULL, reply TEXT NOT NULL
+        )"""
+    )
+
+
+@MIGRATIONS(name="0002_directory")
+def _directory(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE members (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL,
+            groups_ TEXT NOT NULL, skills TEXT NOT NULL, handles TEXT NOT NULL, voice TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE identities (
+            platform TEXT NOT NULL, handle TEXT NOT NULL, member_id TEXT NOT NULL,
+            PRIMARY KEY (platform, handle)
+        )"""
+    )
+    # Identities linked at runtime by an admin (`link`); they survive directory reloads.
+    db.execute(
+        """CREATE TABLE links (
+            platform TEXT NOT NULL, handle TEXT NOT NULL, member_id TEXT NOT NULL,
+            at REAL NOT NULL, PRIMARY KEY (platform, handle)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE groups (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
+            members TEXT NOT NULL, supervisors TEXT NOT NULL, routes_to TEXT NOT NULL,
+            available INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE presence (
+            member_id TEXT PRIMARY KEY, state TEXT NOT NULL, reason TEXT,
+            since REAL NOT NULL, busy INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE favourites (
+            member_id TEXT NOT NULL, target TEXT NOT NULL, at REAL NOT NULL,
+            PRIMARY KEY (member_id, target)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE recents (
+            member_id TEXT NOT NULL, target TEXT NOT NULL, at REAL NOT NULL,
+            failed INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (member_id, target)
+        )"""
+    )
+
+
+@MIGRATIONS(name="0003_search")
+def _search(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE entries (
+            rowid INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+            name TEXT NOT NULL, words TEXT NOT NULL
+        )"""
+    )
+    # Exact-match keys (lowercased name, id, handles) of each entry.
+    db.execute("CREATE TABLE entry_keys (key TEXT NOT NULL, entry INTEGER NOT NULL)")
+    db.execute("CREATE INDEX entry_keys_key ON entry_keys(key, entry)")
+    db.execute(
+        """CREATE VIRTUAL TABLE entries_words USING fts5(
+            words, content='entries', content_rowid='rowid',
+            tokenize='unicode61 remove_diacritics 2', prefix='1 2 3'
+        )"""
+    )
+    db.execute(
+        """CREATE VIRTUAL TABLE entries_trigram USING fts5(
+            words, content='entries', content_rowid='rowid', tokenize='trigram'
+        )"""
+    )
+    for fts in ("entries_words", "entries_trigram"):
+        db.execute(
+            f"""CREATE TRIGGER {fts}_ai AFTER INSERT ON entries BEGIN
+                INSERT INTO {fts}(rowid, words) VALUES (new.rowid, new.words); END"""
+        )
+        db.execute(
+            f"""CREATE TRIGGER {fts}_ad AFTER DELETE ON entries BEGIN
+                INSERT INTO {fts}({fts}, rowid, words) VALUES('delete', old.rowid, old.words);
+                END"""
+        )
+        db.execute(
+            f"""CREATE TRIGGER {fts}_au AFTER UPDATE ON entries BEGIN
+                INSERT INTO {fts}({fts}, rowid, words) VALUES('delete', old.rowid, old.words);
+                INSERT INTO {fts}(rowid, words) VALUES (new.rowid, new.words); END"""
+        )
+
+
+@MIGRATIONS(name="0004_interactions")
+def _interactions(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE interactions (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,
+            owner TEXT, parent TEXT, created REAL NOT NULL, updated REAL NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute("CREATE INDEX interactions_live ON interactions(state)")
+    db.execute(
+        """CREATE TABLE parties (
+            interaction_id TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL,
+            connected INTEGER NOT NULL, joined REAL NOT NULL, left_at REAL,
+            PRIMARY KEY (interaction_id, who)
+        )"""
+    )
+
+
+@MIGRATIONS(name="0005_messages")
+def _messages(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE inbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, member_id TEXT NOT NULL,
+            type TEXT NOT NULL, priority TEXT NOT NULL, at REAL NOT NULL,
+            text TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'new'
+        )"""
+    )
+    db.execute("CREATE INDEX inbox_member ON inbox(member_id, id DESC)")
+    db.execute(
+        """CREATE TABLE mailboxes (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner TEXT NOT NULL, pin TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE voicemails (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, mailbox TEXT NOT NULL,
+            caller TEXT NOT NULL, at REAL NOT NULL, duration REAL NOT NULL DEFAULT 0,
+            media TEXT, text TEXT, status TEXT NOT NULL DEFAULT 'new'
+        )"""
+    )
+    db.execute("CREATE INDEX voicemails_box ON voicemails(mailbox, status)")

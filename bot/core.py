@@ -40,7 +40,8 @@ class Core:
     @classmethod
     def open(cls, rules_dir: Path, database: Path | str, clock: Clock) -> Core:
         """Load the rules (raising ``RulesInvalid``) and open the store."""
-        return cls(Store(database), clock, load_rules(rules_dir))
+        rules = load_rules(rules_dir)  # invalid rules never create or touch a database
+        return cls(Store(database), clock, rules)
 
     async def handle(self, command: Command) -> Turn:
         """Run one command through the pipeline, then deliver what it produced."""
@@ -68,6 +69,10 @@ class Core:
                     "sender": turn.command.sender,
                 },
             )
+
+    def refresh(self) -> None:
+        """Re-read in-memory state from the store after a rolled-back transaction."""
+        self.directory.refresh()
 
     def has_active_interaction(self, member_id: str) -> bool:
         """Whether the member is in a live interaction (interactions arrive in their issue)."""

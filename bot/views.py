@@ -18,7 +18,7 @@ def count_text(core: Core, group: Group) -> str:
 def describe_member(core: Core, member: Member) -> str:
     """``@bob Bob Baker — ready · console, slack``."""
     presence = core.directory.presence(member.id).describe()
-    platforms = ", ".join(("console", *member.platforms))
+    platforms = ", ".join(("console", *core.directory.identities.platforms(member.id)))
     return f"{member.ref} {member.name} — {presence} · on {platforms}"
 
 
@@ -41,7 +41,7 @@ def actions(core: Core, viewer: Member, found: Member | Group) -> list[str]:
     out = ["call", "im"] if reachable_by_voice else ["im"]
     if core.has_active_interaction(viewer.id):
         out += ["consult", "transfer", "conference"]
-    if core.directory.failed_recently(viewer.id, found.ref):
+    if core.directory.contacts.failed_recently(viewer.id, found.ref):
         out.append("retry")
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.directory.model import GroupKind
+from bot.directory.targets import parse_target
 from bot.errors import CommandError
 from bot.views import describe, describe_group
 
@@ -62,28 +63,35 @@ async def groups(core: Core, turn: Turn) -> str:
 async def fav(core: Core, turn: Turn) -> str:
     """List, add or remove favourites."""
     verb = turn.args[0].lower() if turn.args else "list"
+    contacts = core.directory.contacts
     if verb == "list" and len(turn.args) <= 1:
-        refs = core.directory.favourites(turn.me.id)
+        refs = contacts.favourites(turn.me.id)
         if not refs:
             return "No favourites yet. Add one with `fav add @bob`."
-        found = [core.directory.resolve(r) for r in refs]
-        return "Favourites:\n" + "\n".join(f"  {describe(core, turn.me, f)}" for f in found)
+        return "Favourites:\n" + "\n".join(f"  {_listed(core, turn, r)}" for r in refs)
     if verb not in ("add", "rm") or len(turn.args) != 2:
         raise CommandError("Usage: `fav add TARGET`, `fav rm TARGET` or `fav` to list.")
+    if verb == "rm":
+        ref = str(parse_target(turn.args[1]))
+        if contacts.remove_favourite(turn.me.id, ref):
+            return f"Removed {ref} from your favourites."
+        core.directory.resolve(ref)  # names an unknown target before "not a favourite"
+        raise CommandError(f"{ref} is not one of your favourites.")
     target = core.directory.resolve(turn.args[1])
-    if verb == "add":
-        if core.directory.add_favourite(turn.me.id, target.ref):
-            return f"Added {target.ref} to your favourites."
-        return f"{target.ref} is already a favourite."
-    if core.directory.remove_favourite(turn.me.id, target.ref):
-        return f"Removed {target.ref} from your favourites."
-    raise CommandError(f"{target.ref} is not one of your favourites.")
+    if contacts.add_favourite(turn.me.id, target.ref):
+        return f"Added {target.ref} to your favourites."
+    return f"{target.ref} is already a favourite."
+
+
+def _listed(core: Core, turn: Turn, ref: str) -> str:
+    if core.directory.entry(ref) is None:
+        return f"{ref} (no longer in the directory; `fav rm {ref}` to drop it)"
+    return describe(core, turn.me, core.directory.resolve(ref))
 
 
 async def recent(core: Core, turn: Turn) -> str:
     """Whom you contacted most recently."""
-    refs = [r for r in core.directory.recents(turn.me.id) if core.directory.entry(r)]
+    refs = [r for r in core.directory.contacts.recents(turn.me.id) if core.directory.entry(r)]
     if not refs:
         return "No recent contacts yet."
-    found = [core.directory.resolve(r) for r in refs]
-    return "Recent contacts:\n" + "\n".join(f"  {describe(core, turn.me, f)}" for f in found)
+    return "Recent contacts:\n" + "\n".join(f"  {_listed(core, turn, r)}" for r in refs)

@@ -42,6 +42,7 @@ async def whoami(core: Core, turn: Turn) -> str:
         parts.append("groups: " + ", ".join(me.groups))
     if me.skills:
         parts.append("skills: " + ", ".join(me.skills))
-    parts.append("reachable on " + ", ".join(("console", *me.platforms)))
+    platforms = core.directory.identities.platforms(me.id)
+    parts.append("reachable on " + ", ".join(("console", *platforms)))
     parts.append(f"presence: {presence.describe()}")
     return "; ".join(parts) + "."

@@ -45,11 +45,6 @@ class Member:
         """Whether the member holds ``role``."""
         return role in self.roles
 
-    @property
-    def platforms(self) -> tuple[str, ...]:
-        """Platforms the member is reachable on, besides the console."""
-        return tuple(sorted(self.handles))
-
 
 @dataclass(frozen=True)
 class Group:

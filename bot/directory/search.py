@@ -27,8 +27,19 @@ class Entry:
 
     @property
     def words(self) -> str:
-        """Text indexed for prefix and contains matching."""
-        return " ".join((self.name, *self.keys))
+        """Text indexed for prefix and contains matching: handles without their server.
+
+        A server part (``@chat.example.org``) is shared by thousands of members and would
+        make every handle query scan them all; the full handle stays an exact-match key.
+        """
+        return " ".join((self.name, *map(local_part, self.keys)))
+
+
+def local_part(handle: str) -> str:
+    """``bob`` for ``bob@localhost`` (XMPP) and ``@bob:localhost`` (Matrix)."""
+    if handle.startswith("@") and ":" in handle:
+        return handle[1:].split(":", 1)[0]
+    return handle.split("@", 1)[0] if "@" in handle[1:] else handle
 
 
 @dataclass(frozen=True)
@@ -72,18 +83,27 @@ class SearchIndex:
     def replace_all(self, entries: Iterable[Entry]) -> None:
         """Rebuild the index from ``entries`` (inside the caller's transaction)."""
         self.conn.execute("DELETE FROM entries")
+        self.conn.execute("DELETE FROM entry_keys")
         rows = sorted(entries, key=lambda e: (e.name.lower(), e.ref))
         self.conn.executemany(
-            "INSERT INTO entries (ref, kind, name, words) VALUES (?, ?, ?, ?)",
-            ((e.ref, e.kind, e.name, e.words) for e in rows),
-        )
-        self.conn.execute("DELETE FROM entry_keys")
-        self.conn.execute(
-            "INSERT INTO entry_keys (key, entry) SELECT lower(name), rowid FROM entries"
+            "INSERT INTO entries (rowid, ref, kind, name, words) VALUES (?, ?, ?, ?, ?)",
+            ((n, e.ref, e.kind, e.name, e.words) for n, e in enumerate(rows, 1)),
         )
         self.conn.executemany(
-            "INSERT INTO entry_keys (key, entry) SELECT ?, rowid FROM entries WHERE ref = ?",
-            ((key.lower(), e.ref) for e in rows for key in e.keys),
+            "INSERT INTO entry_keys (key, entry) VALUES (?, ?)",
+            ((key.lower(), n) for n, e in enumerate(rows, 1) for key in (e.name, *e.keys)),
+        )
+
+    def update(self, entry: Entry) -> None:
+        """Re-index one entry (a member got a new handle)."""
+        row = self.conn.execute("SELECT rowid FROM entries WHERE ref = ?", (entry.ref,)).fetchone()
+        if row is None:
+            return
+        self.conn.execute("UPDATE entries SET words = ? WHERE rowid = ?", (entry.words, row[0]))
+        self.conn.execute("DELETE FROM entry_keys WHERE entry = ?", (row[0],))
+        self.conn.executemany(
+            "INSERT INTO entry_keys (key, entry) VALUES (?, ?)",
+            [(key.lower(), row[0]) for key in (entry.name, *entry.keys)],
         )
 
     def exact(self, text: str, limit: int) -> list[str]:

@@ -6,11 +6,13 @@ import json
 from collections.abc import Iterator
 
 from bot.clock import Clock
+from bot.directory.contacts import Contacts
+from bot.directory.identities import Identities
 from bot.directory.model import DirectoryData, Group, Member
 from bot.directory.presence import Presence, PresenceState
 from bot.directory.search import Entry, Page, SearchIndex
 from bot.directory.targets import Target, parse_target
-from bot.errors import CommandError, NotFound
+from bot.errors import NotFound
 from bot.storage import Store
 
 
@@ -29,34 +31,35 @@ class Directory:
         self.clock = clock
         self.data = data
         self.index = SearchIndex(store.conn)
+        self.identities = Identities()
+        self.contacts = Contacts(store.conn, clock)
         self._presence: dict[str, Presence] = {}
         self._available: dict[str, int] = {}
-        self._identities: dict[tuple[str, str], str] = {}
+        self._index_groups = index_groups
         self.load(data, index_groups=index_groups)
 
     # -- loading -----------------------------------------------------------------
 
     def load(self, data: DirectoryData, *, index_groups: bool = True) -> None:
         """Replace the directory with ``data``, keeping the presence of members who stay."""
-        self.data = data
-        self._identities = {
-            (platform, handle): m.id
-            for m in data.members.values()
-            for platform, handle in m.handles.items()
-        }
+        self.data, self._index_groups = data, index_groups
         links = self.store.conn.execute("SELECT platform, handle, member_id FROM links")
-        for platform, handle, member_id in links:
-            if member_id in data.members:
-                self._identities.setdefault((platform, handle), member_id)
+        self.identities.load(data, links.fetchall())
         with self.store.transaction():
             self._write_directory(data)
-            self.index.replace_all(self._entries(index_groups))
-            self._presence = self._read_presence()
-            self._available = self.recount()
+            self.index.replace_all(self._entries())
+            self.refresh()
             self.store.conn.executemany(
                 "UPDATE groups SET available = ? WHERE id = ?",
                 ((n, ref) for ref, n in self._available.items()),
             )
+
+    def refresh(self) -> None:
+        """Re-read presence and identities from the store (after a rolled-back command)."""
+        self._presence = self._read_presence()
+        self._available = self.recount()
+        links = self.store.conn.execute("SELECT platform, handle, member_id FROM links")
+        self.identities.load(self.data, links.fetchall())
 
     def _write_directory(self, data: DirectoryData) -> None:
         conn = self.store.conn
@@ -80,7 +83,7 @@ class Directory:
         )
         conn.executemany(
             "INSERT INTO identities (platform, handle, member_id) VALUES (?, ?, ?)",
-            ((p, h, mid) for (p, h), mid in self._identities.items()),
+            self.identities.rows(),
         )
         conn.executemany(
             "INSERT INTO groups (id, kind, name, members, supervisors, routes_to)"
@@ -117,12 +120,15 @@ class Directory:
             (self.clock.now(),),
         )
 
-    def _entries(self, index_groups: bool) -> Iterator[Entry]:
-        for m in self.data.members.values():
-            yield Entry(m.ref, "member", m.name, (m.id, *m.handles.values()))
-        if index_groups:
+    def _entries(self) -> Iterator[Entry]:
+        for ref in self.data.members:
+            yield self._member_entry(self.data.members[ref])
+        if self._index_groups:
             for g in self.data.groups.values():
                 yield Entry(g.ref, g.kind.value, g.name, (g.id, g.ref))
+
+    def _member_entry(self, m: Member) -> Entry:
+        return Entry(m.ref, "member", m.name, (m.id, *self.identities.handles(m.id).values()))
 
     def _read_presence(self) -> dict[str, Presence]:
         rows = self.store.conn.execute("SELECT member_id, state, reason, since, busy FROM presence")
@@ -144,30 +150,26 @@ class Directory:
         """The member behind a platform identity (on the console, the member id)."""
         if platform == "console":
             return self.data.members.get(handle.removeprefix("@"))
-        member_id = self._identities.get((platform, handle))
-        return None if member_id is None else self.data.members[member_id]
+        member_id = self.identities.owner(platform, handle)
+        return None if member_id is None else self.data.members.get(member_id)
 
     def link(self, member_id: str, platform: str, handle: str) -> None:
         """Link a platform identity to a member (DIR-6); refused if it is someone else's."""
-        owner = self._identities.get((platform, handle))
-        if owner is not None and owner != member_id:
-            raise CommandError(f"{platform} identity '{handle}' already belongs to @{owner}.")
-        self.store.conn.execute(
+        self.identities.link(member_id, platform, handle)
+        conn = self.store.conn
+        conn.execute(
+            "DELETE FROM links WHERE member_id = ? AND platform = ?", (member_id, platform)
+        )
+        conn.execute(
             "INSERT OR REPLACE INTO links (platform, handle, member_id, at) VALUES (?, ?, ?, ?)",
             (platform, handle, member_id, self.clock.now()),
         )
-        self.store.conn.execute(
-            "INSERT OR REPLACE INTO identities (platform, handle, member_id) VALUES (?, ?, ?)",
-            (platform, handle, member_id),
+        conn.execute("DELETE FROM identities")
+        conn.executemany(
+            "INSERT INTO identities (platform, handle, member_id) VALUES (?, ?, ?)",
+            self.identities.rows(),
         )
-        self._identities[(platform, handle)] = member_id
-
-    def handle_of(self, member_id: str, platform: str) -> str | None:
-        """The member's identity on ``platform`` (from the directory file or a link)."""
-        for (p, handle), mid in self._identities.items():
-            if p == platform and mid == member_id:
-                return handle
-        return None
+        self.index.update(self._member_entry(self.member(member_id)))
 
     def resolve(self, text: str) -> Member | Group:
         """A target written by a member: ``@bob`` or ``group:support``; raises ``NotFound``."""
@@ -247,65 +249,18 @@ class Directory:
                     counts[group.ref] += 1
         return counts
 
-    # -- search, favourites, recents ----------------------------------------------
+    # -- search -------------------------------------------------------------------
 
     def search(self, member_id: str, text: str, *, page: int = 1, page_size: int = 10) -> Page:
         """Search the directory; the member's favourites and recents come first (DIR-1)."""
-        first = [self.entry(ref) for ref in self.favourites(member_id) + self.recents(member_id)]
-        return self.index.search(
-            text, first=[e for e in first if e is not None], page=page, page_size=page_size
-        )
+        refs = self.contacts.favourites(member_id) + self.contacts.recents(member_id)
+        first = [e for e in map(self.entry, refs) if e is not None]
+        return self.index.search(text, first=first, page=page, page_size=page_size)
 
     def entry(self, ref: str) -> Entry | None:
         """The search entry for a member or group ref, or None if it is gone."""
         if ref.startswith("@"):
             m = self.data.members.get(ref[1:])
-            return (
-                None if m is None else Entry(m.ref, "member", m.name, (m.id, *m.handles.values()))
-            )
+            return None if m is None else self._member_entry(m)
         g = self.data.groups.get(ref)
         return None if g is None else Entry(g.ref, g.kind.value, g.name, (g.id, g.ref))
-
-    def favourites(self, member_id: str) -> list[str]:
-        """The member's favourite targets, oldest first."""
-        rows = self.store.conn.execute(
-            "SELECT target FROM favourites WHERE member_id = ? ORDER BY at, target", (member_id,)
-        )
-        return [r[0] for r in rows]
-
-    def add_favourite(self, member_id: str, ref: str) -> bool:
-        """Add a favourite; False if it already was one."""
-        cursor = self.store.conn.execute(
-            "INSERT OR IGNORE INTO favourites (member_id, target, at) VALUES (?, ?, ?)",
-            (member_id, ref, self.clock.now()),
-        )
-        return cursor.rowcount > 0
-
-    def remove_favourite(self, member_id: str, ref: str) -> bool:
-        """Remove a favourite; False if it was not one."""
-        cursor = self.store.conn.execute(
-            "DELETE FROM favourites WHERE member_id = ? AND target = ?", (member_id, ref)
-        )
-        return cursor.rowcount > 0
-
-    def recents(self, member_id: str, limit: int = 10) -> list[str]:
-        """Targets the member contacted most recently, newest first (DIR-4)."""
-        rows = self.store.conn.execute(
-            "SELECT target FROM recents WHERE member_id = ? ORDER BY at DESC, target LIMIT ?",
-            (member_id, limit),
-        )
-        return [r[0] for r in rows]
-
-    def failed_recently(self, member_id: str, ref: str) -> bool:
-        """Whether the member's last attempt to reach ``ref`` failed (offers ``retry``)."""
-        row = self.store.conn.execute(
-            "SELECT failed FROM recents WHERE member_id = ? AND target = ?", (member_id, ref)
-        ).fetchone()
-        return bool(row and row[0])
-
-    def record_contact(self, member_id: str, ref: str, *, failed: bool = False) -> None:
-        """Remember that the member contacted ``ref`` (an IM, a consultation, a transfer)."""
-        self.store.conn.execute(
-            "INSERT OR REPLACE INTO recents (member_id, target, at, failed) VALUES (?, ?, ?, ?)",
-            (member_id, ref, self.clock.now(), int(failed)),
-        )

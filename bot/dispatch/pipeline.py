@@ -129,19 +129,31 @@ async def authorize(core: Core, turn: Turn, next_: Next) -> None:
 
 
 async def commit(core: Core, turn: Turn, next_: Next) -> None:
-    """Run the rest in one transaction, log the command, remember the delivery key."""
-    with core.store.transaction():
-        await next_()
-        core.store.append_event(
-            core.clock.now(),
-            "command",
-            actor=turn.me.id,
-            subject=turn.me.ref,
-            data={"text": turn.command.text, "platform": turn.command.platform},
-        )
-        if turn.command.key:
-            reply = [{"to": turn.me.ref, "text": turn.reply}]
-            core.store.remember(turn.command.key, core.clock.now(), reply)
+    """Run the rest in one transaction, log the command, remember the delivery key.
+
+    If anything fails the transaction rolls back, and in-memory views are re-read from
+    the store so they never show what was not stored.
+    """
+    try:
+        with core.store.transaction():
+            await _handle_and_log(core, turn, next_)
+    except BaseException:
+        core.refresh()
+        raise
+
+
+async def _handle_and_log(core: Core, turn: Turn, next_: Next) -> None:
+    await next_()
+    core.store.append_event(
+        core.clock.now(),
+        "command",
+        actor=turn.me.id,
+        subject=turn.me.ref,
+        data={"text": turn.command.text, "platform": turn.command.platform},
+    )
+    if turn.command.key:
+        reply = [{"to": turn.me.ref, "text": turn.reply}]
+        core.store.remember(turn.command.key, core.clock.now(), reply)
 
 
 async def handle(core: Core, turn: Turn, next_: Next) -> None:

@@ -62,14 +62,27 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
         if name.startswith("BACKLINE_"):
             _set_env(values, name, value)
     config: Config = _build(Config, values, str(path or "environment"), "")
+    for key, allowed in CHOICES.items():
+        if getattr(config, key) not in allowed:
+            raise ConfigError(f"'{key}' expects one of: {', '.join(allowed)}")
     return config
+
+
+TYPE_NAMES = {int: "a whole number (0-65535)", bool: "true or false", str: "text", Path: "a path"}
+CHOICES = {
+    "log_level": ("debug", "info", "warning", "error", "critical"),
+    "log_format": ("text", "json"),
+}
 
 
 def _set_env(values: dict[str, Any], name: str, value: str) -> None:
     key = name.removeprefix("BACKLINE_").lower()
     for section in ("http", "console"):
         if key.startswith(section + "_"):
-            values.setdefault(section, {})[key.removeprefix(section + "_")] = value
+            table = values.setdefault(section, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"'{section}' must be a table of settings, not {table!r}")
+            table[key.removeprefix(section + "_")] = value
             return
     values[key] = value
 
@@ -101,8 +114,12 @@ def _convert(default: Any, value: Any, where: str, key: str) -> Any:
             return value.lower() in ("true", "1", "yes")
         if kind is bool and not isinstance(value, bool):
             raise ValueError(value)
-        if kind is int and (isinstance(value, bool) or not 0 <= int(value) <= 65535):
-            raise ValueError(value)
+        if kind is int:
+            whole = isinstance(value, int) and not isinstance(value, bool)
+            if not (whole or (isinstance(value, str) and value.strip().isdigit())):
+                raise ValueError(value)
+            if not 0 <= int(value) <= 65535:
+                raise ValueError(value)
         return kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{where}: '{key}' expects a {kind.__name__}, got {value!r}") from None

@@ -72,13 +72,15 @@ def parse_line(raw: str) -> Line:
 def parse_script(text: str) -> list[Line]:
     """Parse a whole script; every bad line is reported with its number."""
     lines, errors = [], []
+    chosen = False  # after `as @bob`, bare lines are bob's
     for number, raw in enumerate(text.splitlines(), 1):
         try:
             line = parse_line(raw)
         except ScriptError as exc:
             errors.append(f"line {number}: {exc}")
             continue
-        if isinstance(line, Typed) and line.member is None:
+        chosen = chosen or isinstance(line, SwitchTo)
+        if isinstance(line, Typed) and line.member is None and not chosen:
             errors.append(f"line {number}: '{raw.strip()}' says nobody typed it; expected {FORMS}")
             continue
         lines.append(line)

@@ -27,6 +27,10 @@ def _events(db: Database) -> None:
            BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"""
     )
     db.execute(
+        """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+           BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"""
+    )
+    db.execute(
         """CREATE TABLE idempotency (
             key TEXT PRIMARY KEY, at REAL NOT NULL, reply TEXT NOT NULL
         )"""
@@ -134,7 +138,8 @@ def _interactions(db: Database) -> None:
     db.execute(
         """CREATE TABLE parties (
             interaction_id TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL,
-            connected INTEGER NOT NULL, joined REAL NOT NULL, left_at REAL,
+            connected INTEGER NOT NULL, joined REAL NOT NULL,
+            muted INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (interaction_id, who)
         )"""
     )
@@ -163,3 +168,18 @@ def _messages(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX voicemails_box ON voicemails(mailbox, status)")
+
+
+@MIGRATIONS(name="0006_desk")
+def _desk(db: Database) -> None:
+    # Short interaction ids (i1, i2, ...) come from a counter that never goes back.
+    db.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    # Each member's current interaction: where `say TEXT` and commands without an id go.
+    db.execute("CREATE TABLE focus (member_id TEXT PRIMARY KEY, interaction_id TEXT NOT NULL)")
+    # `monitor @agent next`: a supervisor follows an agent's next interactions (SUP-5, SUP-7).
+    db.execute(
+        """CREATE TABLE subscriptions (
+            supervisor TEXT NOT NULL, agent TEXT NOT NULL, mode TEXT NOT NULL,
+            at REAL NOT NULL, PRIMARY KEY (supervisor, agent)
+        )"""
+    )

@@ -1,0 +1,163 @@
+"""OPS-2: the SQLite store upgrades step by step, keeps its log append-only and runs in WAL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from bot.storage import Store
+from bot.storage.migrations import MIGRATIONS
+
+# What each migration adds; a new migration must say here what it adds.
+ADDS = {
+    "0001_events": {"events", "idempotency"},
+    "0002_directory": {
+        "members",
+        "identities",
+        "links",
+        "groups",
+        "presence",
+        "favourites",
+        "recents",
+    },
+    "0003_search": {"entries", "entry_keys", "entries_words", "entries_trigram"},
+    "0004_interactions": {"interactions", "parties"},
+    "0005_messages": {"inbox", "mailboxes", "voicemails"},
+    "0006_desk": {"counters", "focus", "subscriptions"},
+}
+
+
+def tables(db: Database) -> set[str]:
+    """Our tables: FTS shadow tables and the migrations bookkeeping left out."""
+    rows = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    virtual = [name for name, sql in rows if sql.upper().startswith("CREATE VIRTUAL TABLE")]
+    shadows = {f"{v}_{part}" for v in virtual for part in FTS5_SHADOWS}
+    return {name for name, _ in rows} - shadows - {MIGRATIONS.migrations_table}
+
+
+FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
+ADDS_ALL = set().union(*ADDS.values())
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(tmp_path / "upgrade.db")
+    yield database
+    database.close()
+
+
+def test_every_migration_is_listed_here_in_order_ops_2(db: Database) -> None:
+    assert [m.name for m in MIGRATIONS.pending(db)] == list(ADDS)
+
+
+def test_empty_database_upgrades_one_migration_at_a_time_ops_2(db: Database) -> None:
+    """OPS-2: each numbered step adds exactly its tables, and is recorded as applied."""
+    names = [m.name for m in MIGRATIONS.pending(db)]
+    expected: set[str] = set()
+    for index, name in enumerate(names):
+        following = names[index + 1] if index + 1 < len(names) else None
+        MIGRATIONS.apply(db, stop_before=following)
+        expected |= ADDS[name]
+        assert tables(db) == expected, f"after {name}"
+        assert [m.name for m in MIGRATIONS.applied(db)] == names[: index + 1]
+        assert [m.name for m in MIGRATIONS.pending(db)] == names[index + 1 :]
+    assert MIGRATIONS.pending(db) == []
+
+
+def test_applying_again_changes_nothing_ops_2(db: Database) -> None:
+    MIGRATIONS.apply(db)
+    db["events"].insert({"at": 1.0, "kind": "command", "data": "{}"})
+    schema = db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    applied = MIGRATIONS.applied(db)
+
+    MIGRATIONS.apply(db)
+
+    assert (
+        db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall() == schema
+    )
+    assert MIGRATIONS.applied(db) == applied
+    assert db["events"].count == 1
+    assert MIGRATIONS.pending(db) == []
+
+
+def test_a_partly_upgraded_database_is_finished_by_the_store_ops_2(tmp_path: Path) -> None:
+    """OPS-2: an older data file (here: after 0002) is upgraded when the store opens it."""
+    path = tmp_path / "old.db"
+    old = Database(path)
+    MIGRATIONS.apply(old, stop_before="0003_search")
+    old["members"].insert(
+        {
+            "id": "alice",
+            "name": "Alice",
+            "roles": "[]",
+            "groups_": "[]",
+            "skills": "[]",
+            "handles": "{}",
+        }
+    )
+    old.close()
+
+    store = Store(path)
+    try:
+        assert MIGRATIONS.pending(store.db) == []
+        assert tables(store.db) >= ADDS_ALL
+        assert store.conn.execute("SELECT id FROM members").fetchall() == [("alice",)]
+    finally:
+        store.close()
+
+
+def test_event_log_is_append_only_ops_2(tmp_path: Path) -> None:
+    """INT-5 / OPS-2: history is never rewritten: UPDATE and DELETE on events are refused."""
+    store = Store(tmp_path / "backline.db")
+    try:
+        with store.transaction():
+            first = store.append_event(1.0, "command", actor="alice", data={"text": "ready"})
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.conn.execute("UPDATE events SET kind = 'forged' WHERE id = ?", (first,))
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.conn.execute("DELETE FROM events WHERE id = ?", (first,))
+        second = store.append_event(2.0, "presence", actor="alice", data={"state": "ready"})
+        assert second > first
+        assert [(e.kind, e.data) for e in store.events()] == [
+            ("command", {"text": "ready"}),
+            ("presence", {"state": "ready"}),
+        ]
+    finally:
+        store.close()
+
+
+def test_store_reopens_with_its_data_in_wal_mode_ops_2(tmp_path: Path) -> None:
+    """OPS-2: one file in WAL mode; closing and opening it again keeps every event."""
+    path = tmp_path / "backline.db"
+    store = Store(path)
+    try:
+        assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        with store.transaction():
+            store.append_event(1.0, "command", actor="bob", subject="@bob", data={"text": "ready"})
+        store.remember("slack:Ev1", 1.0, [{"to": "@bob", "text": "You are ready."}])
+    finally:
+        store.close()
+
+    again = Store(path)
+    try:
+        assert again.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        events = again.events(kind="command")
+        assert [(e.actor, e.subject, e.data) for e in events] == [
+            ("bob", "@bob", {"text": "ready"})
+        ]
+        assert again.recall("slack:Ev1") == [{"to": "@bob", "text": "You are ready."}]
+        assert MIGRATIONS.pending(again.db) == []
+    finally:
+        again.close()
+    # WAL is a property of the file: a plain connection sees it too
+    plain = sqlite3.connect(path)
+    try:
+        assert plain.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        plain.close()

@@ -1,24 +1,30 @@
-"""The core: store, clock, directory, policy and commands, and the one way in (``handle``)."""
+"""The core: store, clock, directory, policy, interactions, commands; ``handle`` is the way in."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.directory.service import Directory
 from bot.dispatch.commands import command_table
-from bot.dispatch.pipeline import STEPS, run
+from bot.dispatch.pipeline import STEPS, new_ref, run
 from bot.dispatch.table import CommandTable
 from bot.dispatch.turn import Turn
 from bot.events import Command
+from bot.interaction.engine import Engine
+from bot.interaction.machines import CUSTOMER_KINDS
 from bot.metrics import Metrics
+from bot.outbound import Say
 from bot.rules.check import Rules, load_rules
 from bot.rules.errors import RulesInvalid
 from bot.storage import Store
 
 log = logging.getLogger("backline.core")
+T = TypeVar("T")
 
 
 class Core:
@@ -36,6 +42,12 @@ class Core:
         self.delivery = Delivery()
         self.metrics = Metrics()
         self.metrics.watch_availability(self.directory.counts)
+        self._outbox: list[Say] = []
+        self.engine = Engine(self, rules.machines)
+        with store.transaction():
+            self.engine.restore()
+            self.engine.recount_load()
+            self.directory.became_available.clear()
 
     @classmethod
     def open(cls, rules_dir: Path, database: Path | str, clock: Clock) -> Core:
@@ -49,9 +61,48 @@ class Core:
         with self.metrics.timer():
             async with self.store.lock:
                 await run(self, turn, STEPS)
+                outbound = [*turn.outbound, *self._outbox] if turn.outcome == "ok" else []
+                self._outbox.clear()
         self.metrics.count(turn)
-        await self.delivery.deliver(turn.outbound)
+        await self.delivery.deliver(outbound)
         return turn
+
+    def emit(self, message: Say) -> None:
+        """Queue a message; it leaves only after the current transaction committed."""
+        self._outbox.append(message)
+
+    def begin(self) -> None:
+        """A transaction starts: nothing is touched yet."""
+        self.engine.touched.clear()
+        self.directory.dirty = False
+
+    async def settle(self) -> None:
+        """Before commit: offer waiting work to members who just became available (GRP-3)."""
+        while self.directory.became_available:
+            member_id = self.directory.became_available.pop(0)
+            await self.engine.offers.member_available(member_id)
+
+    async def act(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run work that is not a member's command (a customer, a timer) as one transaction."""
+        async with self.store.lock:
+            self.begin()
+            try:
+                with self.store.transaction():
+                    result = await work()
+                    await self.settle()
+            except BaseException:
+                self.refresh()
+                raise
+            outbound, self._outbox = self._outbox, []
+        await self.delivery.deliver(outbound)
+        return result
+
+    async def run_timer(self, fire: Callable[[], Awaitable[None]]) -> None:
+        """A timer's work: like ``act``, but a failure is logged with a ref, never raised."""
+        try:
+            await self.act(fire)
+        except Exception:
+            log.exception("timer failed ref=%s", new_ref())
 
     def record_refusal(self, turn: Turn, message: str) -> None:
         """Log a refused command as an event, so refusals can be audited by ref."""
@@ -71,20 +122,29 @@ class Core:
             )
 
     def refresh(self) -> None:
-        """Re-read in-memory state from the store after a rolled-back transaction."""
-        self.directory.refresh()
+        """Re-read what a rolled-back transaction touched, so memory matches the store."""
+        if self.directory.dirty:
+            self.directory.refresh()
+        if self.engine.touched:
+            self.engine.restore(only=set(self.engine.touched))
+            self.engine.recount_load()
+        self._outbox.clear()
 
     def has_active_interaction(self, member_id: str) -> bool:
-        """Whether the member is in a live interaction (interactions arrive in their issue)."""
-        return False
+        """Whether the member handles a live customer interaction now (DIR-3 actions)."""
+        return any(ix.kind in CUSTOMER_KINDS for ix in self.engine.interactions_of(member_id))
 
     def reload_rules(self) -> list[str]:
-        """Reload directory and policy; on any error keep the old rules and return why."""
+        """Reload directory, policy and machines; on any error keep the old rules (RUL-5)."""
         try:
             rules = load_rules(self.rules.folder)
         except RulesInvalid as exc:
             log.warning("rules reload refused: %s", exc)
             return [str(e) for e in exc.errors]
+        stranded = self.engine.unplaceable(rules.machines)
+        if stranded:
+            return stranded
         self.rules, self.policy = rules, rules.policy
         self.directory.load(rules.directory, index_groups=rules.policy.groups.searchable)
+        self.engine.reload_machines(rules.machines)
         return []

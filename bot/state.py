@@ -54,7 +54,8 @@ def _interactions(store: Store) -> list[dict[str, Any]]:
             "parties": parties.get(iid, []),
         }
         for iid, kind, state, owner, parent in store.conn.execute(
-            "SELECT id, kind, state, owner, parent FROM interactions ORDER BY created, id"
+            "SELECT id, kind, state, owner, parent FROM interactions"
+            " ORDER BY created, length(id), id"
         )
     ]
 

@@ -12,6 +12,7 @@ from adapters.console.convert import (
     Blank,
     Line,
     ScriptError,
+    Sim,
     SwitchTo,
     Tick,
     Typed,
@@ -58,7 +59,8 @@ class ConsoleAdapter:
         if self.echo:
             self.write(f"@{member}: {text}")
         turn = await self.core.handle(Command(PLATFORM, member, text))
-        self.write(*render(Say(f"@{member}", turn.reply)))
+        if turn.reply:
+            self.write(*render(Say(f"@{member}", turn.reply)))
 
     async def perform(self, line: Line) -> None:
         """Carry out one parsed console line."""
@@ -80,8 +82,27 @@ class ConsoleAdapter:
                 await clock.advance(seconds)
                 if self.echo:
                     self.write(f"(+{seconds:g}s)")
+            case Sim():
+                if self.echo:
+                    words = ("sim", line.action, line.name, line.target, line.text)
+                    self.write(" ".join(w for w in words if w))
+                try:
+                    await self.core.act(lambda: self.simulate(line))
+                except CommandError as exc:
+                    self.write(f"! customer:{line.name}: {exc.message}")
             case Blank():
                 pass
+
+    async def simulate(self, sim: Sim) -> None:
+        """Carry out a customer's action (INT-2)."""
+        customers = self.core.engine.customers
+        if sim.action == "say":
+            await customers.say(sim.name, sim.text)
+        elif sim.action == "hangup":
+            await customers.hang_up(sim.name)
+        else:
+            kind = "voice" if sim.action == "call" else sim.action
+            await customers.arrive(kind, sim.name, sim.target, sim.text)
 
     async def run_script(self, lines: list[Line]) -> None:
         """Run a parsed script in order."""

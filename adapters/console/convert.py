@@ -32,16 +32,34 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Sim:
+    """A customer acts: ``sim chat Ann group:support hello``, ``sim say``, ``sim hangup``."""
+
+    action: str
+    name: str
+    target: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Blank:
     """An empty line or a ``# comment``."""
 
 
-Line = Typed | SwitchTo | Tick | Blank
+Line = Typed | SwitchTo | Tick | Sim | Blank
 
 _TYPED = re.compile(r"^@(?P<member>[\w.-]+):\s*(?P<text>.*)$")
 _AS = re.compile(r"^as\s+@?(?P<member>[\w.-]+)\s*$")
 _TICK = re.compile(r"^tick\s+(?P<duration>\S+)\s*$")
-FORMS = "`@member: COMMAND`, `as @member`, `tick DURATION` or `# comment`"
+FORMS = "`@member: COMMAND`, `as @member`, `tick DURATION`, `sim …` or `# comment`"
+SIM_USAGE = {
+    "chat": "sim chat NAME TARGET TEXT",
+    "call": "sim call NAME TARGET",
+    "email": "sim email NAME TARGET SUBJECT",
+    "workitem": "sim workitem NAME TARGET TITLE",
+    "say": "sim say NAME TEXT",
+    "hangup": "sim hangup NAME",
+}
 
 
 class ScriptError(ValueError):
@@ -64,9 +82,30 @@ def parse_line(raw: str) -> Line:
             return Tick(parse_duration(m["duration"]))
         except ValueError as exc:
             raise ScriptError(f"tick: {exc}") from None
+    if line.split()[0] == "sim":
+        return parse_sim(line)
     if line.split()[0] in ("as", "tick"):
         raise ScriptError(f"malformed `{line.split()[0]}` line; expected {FORMS}")
     return Typed(None, line)
+
+
+def parse_sim(line: str) -> Sim:
+    """A customer action; the usage of each is in ``SIM_USAGE``."""
+    words = line.split(None, 4)
+    action = words[1].lower() if len(words) > 1 else ""
+    usage = SIM_USAGE.get(action)
+    if usage is None:
+        raise ScriptError(f"unknown sim action '{action}'; use one of: {', '.join(SIM_USAGE)}")
+    needs = len(usage.split()) - 1  # words after "sim" the usage names
+    if action in ("say",):
+        parts = line.split(None, 3)
+        if len(parts) < 4:
+            raise ScriptError(f"usage: {usage}")
+        return Sim(action, parts[2], text=parts[3])
+    if len(words) < needs + 1 or (action in ("call", "hangup") and len(words) > needs + 1):
+        raise ScriptError(f"usage: {usage}")
+    target = words[3] if len(words) > 3 else ""
+    return Sim(action, words[2], target, words[4] if len(words) > 4 else "")
 
 
 def parse_script(text: str) -> list[Line]:

@@ -36,6 +36,8 @@ class Directory:
         self._presence: dict[str, Presence] = {}
         self._available: dict[str, int] = {}
         self._index_groups = index_groups
+        self.became_available: list[str] = []  # since the last settle: routing offers them work
+        self.dirty = False  # changed in the open transaction
         self.load(data, index_groups=index_groups)
 
     # -- loading -----------------------------------------------------------------
@@ -56,6 +58,8 @@ class Directory:
 
     def refresh(self) -> None:
         """Re-read presence and identities from the store (after a rolled-back command)."""
+        self.dirty = False
+        self.became_available.clear()
         self._presence = self._read_presence()
         self._available = self.recount()
         links = self.store.conn.execute("SELECT platform, handle, member_id FROM links")
@@ -156,6 +160,7 @@ class Directory:
     def link(self, member_id: str, platform: str, handle: str) -> None:
         """Link a platform identity to a member (DIR-6); refused if it is someone else's."""
         self.identities.link(member_id, platform, handle)
+        self.dirty = True
         conn = self.store.conn
         conn.execute(
             "DELETE FROM links WHERE member_id = ? AND platform = ?", (member_id, platform)
@@ -222,6 +227,9 @@ class Directory:
             data={"state": new.state.value, "reason": new.reason, "busy": new.busy},
         )
         self._presence[member_id] = new
+        self.dirty = True
+        if new.available and not old.available:
+            self.became_available.append(member_id)
         if old.available != new.available:
             delta = 1 if new.available else -1
             for group in self.data.groups_of(member_id):

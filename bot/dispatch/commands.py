@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bot.commands import admin, directory, help, presence
+from bot.commands import admin, collaborate, directory, help, interactions, presence, supervise
 from bot.directory.model import Role
 from bot.dispatch.table import CommandSpec, CommandTable
 
 ADMIN = frozenset({Role.ADMIN})
+SUPERVISOR = frozenset({Role.SUPERVISOR})
 ANY = (0, None)
 
 
@@ -76,6 +77,7 @@ def command_table() -> CommandTable:
             CommandSpec(
                 "recent", "recent", "whom you contacted lately", directory.recent, spec="DIR-4"
             ),
+            *INTERACTION_COMMANDS,
             CommandSpec(
                 "link",
                 "link @MEMBER PLATFORM HANDLE",
@@ -95,3 +97,193 @@ def command_table() -> CommandTable:
             ),
         ]
     )
+
+
+INTERACTION_COMMANDS = (
+    CommandSpec(
+        "accept",
+        "accept [ID]",
+        "take what is offered to you",
+        interactions.accept,
+        (0, 1),
+        spec="INT-3",
+    ),
+    CommandSpec(
+        "decline",
+        "decline [ID]",
+        "refuse what is offered to you",
+        interactions.decline,
+        (0, 1),
+        spec="INT-3",
+    ),
+    CommandSpec(
+        "say",
+        "say [ID] TEXT",
+        "write in your current interaction",
+        interactions.say,
+        (1, None),
+        spec="INT-1",
+    ),
+    CommandSpec(
+        "hold", "hold [ID]", "put the caller on hold", interactions.hold, (0, 1), spec="INT-4"
+    ),
+    CommandSpec(
+        "resume",
+        "resume [ID]",
+        "take the caller off hold",
+        interactions.resume,
+        (0, 1),
+        spec="INT-4",
+    ),
+    CommandSpec(
+        "end",
+        "end [ID]",
+        "end an interaction, consultation or IM",
+        interactions.end,
+        (0, 1),
+        spec="INT-4",
+    ),
+    CommandSpec(
+        "done",
+        "done [ID]",
+        "mark done: close your part once it ended",
+        interactions.done,
+        (0, 1),
+        spec="INT-4",
+    ),
+    CommandSpec(
+        "dispose",
+        "dispose CODE [ID]",
+        "set the disposition code",
+        interactions.dispose,
+        (1, 2),
+        spec="INT-4",
+    ),
+    CommandSpec(
+        "consult",
+        "consult TARGET [voice|chat|im]",
+        "consult a colleague privately",
+        collaborate.consult,
+        (1, 2),
+        spec="CON-1",
+        details="The customer never sees a consultation. Inside a chat or IM "
+        "consultation, `consult voice` turns it into a call.",
+    ),
+    CommandSpec(
+        "swap",
+        "swap",
+        "alternate between the held call and your voice consultation",
+        collaborate.swap,
+        spec="CON-7",
+        aliases=("retrieve",),
+    ),
+    CommandSpec(
+        "transfer",
+        "transfer [now] [TARGET] [--explain]",
+        "hand the interaction over (warm from a consultation)",
+        collaborate.transfer,
+        (0, 3),
+        spec="TRF-1",
+        details="`transfer TARGET` and `transfer now TARGET` transfer at once; inside a "
+        "consultation, `transfer` hands over to the consultant. `--explain` says who "
+        "would get it and why, changing nothing.",
+    ),
+    CommandSpec(
+        "conference",
+        "conference [now] [TARGET] [--explain]",
+        "add someone (warm from a consultation)",
+        collaborate.conference,
+        (0, 3),
+        spec="CNF-1",
+    ),
+    CommandSpec(
+        "leave", "leave [ID]", "release your own leg", collaborate.leave, (0, 1), spec="CNF-3"
+    ),
+    CommandSpec(
+        "remove",
+        "remove [ID] @MEMBER",
+        "release someone else's leg",
+        collaborate.remove,
+        (1, 2),
+        spec="CNF-6",
+    ),
+    CommandSpec(
+        "mute",
+        "mute [ID] @MEMBER",
+        "nobody hears them until unmuted",
+        collaborate.mute,
+        (1, 2),
+        spec="CNF-2",
+    ),
+    CommandSpec(
+        "unmute",
+        "unmute [ID] @MEMBER",
+        "let a muted party be heard",
+        collaborate.unmute,
+        (1, 2),
+        spec="CNF-2",
+    ),
+    CommandSpec(
+        "im",
+        "im TARGET [TEXT]",
+        "instant message a colleague or group",
+        collaborate.im,
+        (1, None),
+        spec="IM-1",
+    ),
+    CommandSpec(
+        "list", "list", "your live interactions and offers", interactions.list_, spec="INT-1"
+    ),
+    CommandSpec(
+        "focus",
+        "focus ID",
+        "make an interaction your current one",
+        interactions.focus,
+        (1, 1),
+        spec="INT-1",
+    ),
+    CommandSpec(
+        "history",
+        "history ID",
+        "every event of an interaction",
+        interactions.history,
+        (1, 1),
+        spec="INT-5",
+    ),
+    CommandSpec(
+        "monitor",
+        "monitor @AGENT [next]",
+        "silently watch an agent's interaction",
+        supervise.monitor,
+        (1, 2),
+        SUPERVISOR,
+        spec="SUP-1",
+    ),
+    CommandSpec(
+        "coach",
+        "coach @AGENT",
+        "whisper to an agent",
+        supervise.coach,
+        (1, 1),
+        SUPERVISOR,
+        spec="SUP-2",
+    ),
+    CommandSpec(
+        "barge",
+        "barge @AGENT",
+        "join an agent's interaction",
+        supervise.barge,
+        (1, 1),
+        SUPERVISOR,
+        spec="SUP-3",
+    ),
+    CommandSpec(
+        "unmonitor",
+        "unmonitor @AGENT",
+        "stop following an agent",
+        supervise.unmonitor,
+        (1, 1),
+        SUPERVISOR,
+        spec="SUP-7",
+    ),
+)

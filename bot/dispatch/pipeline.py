@@ -134,6 +134,7 @@ async def commit(core: Core, turn: Turn, next_: Next) -> None:
     If anything fails the transaction rolls back, and in-memory views are re-read from
     the store so they never show what was not stored.
     """
+    core.begin()
     try:
         with core.store.transaction():
             await _handle_and_log(core, turn, next_)
@@ -144,6 +145,7 @@ async def commit(core: Core, turn: Turn, next_: Next) -> None:
 
 async def _handle_and_log(core: Core, turn: Turn, next_: Next) -> None:
     await next_()
+    await core.settle()
     core.store.append_event(
         core.clock.now(),
         "command",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.directory.loader import load_directory
 from bot.directory.model import DirectoryData, GroupKind
+from bot.interaction.machines import MachineSpec, load_machines
 from bot.rules.errors import RuleError, RulesInvalid
 from bot.rules.policy import Policy, load_policy
 
@@ -18,6 +19,7 @@ class Rules:
     folder: Path
     directory: DirectoryData
     policy: Policy
+    machines: dict[str, MachineSpec]
 
 
 def load_rules(folder: Path) -> Rules:
@@ -38,9 +40,14 @@ def load_rules(folder: Path) -> Rules:
             )
         except RulesInvalid as exc:
             errors += exc.errors
+    machines: dict[str, MachineSpec] = {}
+    try:
+        machines = load_machines(folder / "machines")
+    except RulesInvalid as exc:
+        errors += exc.errors
     if errors:
         raise RulesInvalid(errors)
-    return Rules(folder, directory, policy)
+    return Rules(folder, directory, policy, machines)
 
 
 def check_rules(folder: Path) -> list[RuleError]:

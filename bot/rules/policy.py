@@ -118,7 +118,7 @@ class ConferencePolicy:
         metadata=about("Per kind: end the interaction when only external parties remain.", "CNF-5"),
     )
     remove_party_roles: tuple[Role, ...] = field(
-        default=("supervisor",),
+        default=("agent", "supervisor"),
         metadata=about("Roles that may `remove @x` from a conference.", "CNF-6"),
     )
     announce_to_customer: bool = field(
@@ -154,7 +154,8 @@ class InteractionPolicy:
     after_call_work: Duration = field(
         default=0.0,
         metadata=about(
-            "How long after-call work lasts; `0s`: until the member says `ready`.", "INT-4"
+            "After-call work after a customer interaction ends, then ready again; `0s`: none.",
+            "INT-4",
         ),
     )
     disposition_required: bool = field(

@@ -139,7 +139,7 @@ def _interactions(db: Database) -> None:
         """CREATE TABLE parties (
             interaction_id TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL,
             connected INTEGER NOT NULL, joined REAL NOT NULL,
-            muted INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0,
+            muted INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, about TEXT,
             PRIMARY KEY (interaction_id, who)
         )"""
     )

@@ -1,0 +1,135 @@
+"""Working an interaction: accept, decline, say, hold, resume, end, done, list, history."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING
+
+from bot.directory.model import Role
+from bot.errors import CommandError
+from bot.interaction.model import Interaction
+
+if TYPE_CHECKING:
+    from bot.core import Core
+    from bot.dispatch.turn import Turn
+
+ID = re.compile(r"^i\d+$", re.IGNORECASE)
+
+
+def split_id(turn: Turn) -> tuple[str | None, list[str]]:
+    """An optional leading interaction id, then the rest of the arguments."""
+    args = list(turn.args)
+    if args and ID.match(args[0]):
+        return args[0].lower(), args[1:]
+    return turn.command.context, args
+
+
+def picked(core: Core, turn: Turn) -> Interaction:
+    """The interaction named by a leading id, the message's context, or the current one."""
+    iid, rest = split_id(turn)
+    if rest:
+        raise CommandError(
+            f"`{turn.spec.name if turn.spec else ''}` takes only an interaction id. "
+            f"Usage: `{turn.spec.usage if turn.spec else ''}`"
+        )
+    return core.engine.pick(turn.me.id, iid)
+
+
+async def accept(core: Core, turn: Turn) -> str:
+    """Take what is offered to you."""
+    iid, _ = split_id(turn)
+    return await core.engine.lifecycle.accept(turn.me.id, iid)
+
+
+async def decline(core: Core, turn: Turn) -> str:
+    """Refuse what is offered to you."""
+    iid, _ = split_id(turn)
+    return await core.engine.lifecycle.decline(turn.me.id, iid)
+
+
+async def say(core: Core, turn: Turn) -> str:
+    """Write in your current interaction (or the one named first)."""
+    words = turn.rest.split(None, 1)
+    iid, text = turn.command.context, turn.rest
+    if words and ID.match(words[0]):
+        iid, text = words[0].lower(), (words[1] if len(words) > 1 else "")
+    if not text.strip():
+        raise CommandError("Usage: `say [ID] TEXT`: what should I say?")
+    ix = core.engine.pick(turn.me.id, iid)
+    heard = await core.engine.talk.say(ix, turn.me.ref, text)
+    core.engine.save(ix)
+    return "" if heard else f"Nobody in {ix.id} can hear you right now."
+
+
+async def hold(core: Core, turn: Turn) -> str:
+    """Put the caller on hold."""
+    return await core.engine.lifecycle.hold(turn.me.id, picked(core, turn), hold=True)
+
+
+async def resume(core: Core, turn: Turn) -> str:
+    """Take the caller off hold."""
+    return await core.engine.lifecycle.hold(turn.me.id, picked(core, turn), hold=False)
+
+
+async def end(core: Core, turn: Turn) -> str:
+    """End an interaction, a consultation or an IM."""
+    return await core.engine.lifecycle.end(turn.me.id, picked(core, turn))
+
+
+async def done(core: Core, turn: Turn) -> str:
+    """Mark Done: close your part of an ended interaction."""
+    return await core.engine.lifecycle.done(turn.me.id, picked(core, turn))
+
+
+async def dispose(core: Core, turn: Turn) -> str:
+    """Set a disposition code."""
+    code, iid = turn.args[0], (turn.args[1] if len(turn.args) > 1 else None)
+    return core.engine.lifecycle.dispose(turn.me.id, core.engine.pick(turn.me.id, iid), code)
+
+
+async def focus(core: Core, turn: Turn) -> str:
+    """Make an interaction your current one."""
+    ix = core.engine.pick(turn.me.id, turn.args[0])
+    core.engine.set_focus(turn.me.id, ix.id)
+    return f"Your current interaction is {ix.label}."
+
+
+async def list_(core: Core, turn: Turn) -> str:
+    """Your live interactions and what is offered to you."""
+    engine = core.engine
+    me = turn.me.id
+    current = engine.current(me)
+    lines = []
+    for ix in engine.interactions_of(me, connected=False):
+        party = ix.parties[turn.me.ref]
+        role = "you own it" if ix.owner == me and party.connected else party.role.value
+        if not party.connected:
+            role = "left; `done` to close" if not party.done else "done"
+        mark = " (current)" if ix is current else ""
+        lines.append(f"  {ix.label} — {ix.state}, {role}{mark}")
+    for ix in engine.offers.pending_for(me):
+        lines.append(f"  {ix.label} — offered to you: `accept {ix.id}` or `decline {ix.id}`")
+    if not lines:
+        return "You have no live interactions."
+    return "Your interactions:\n" + "\n".join(lines)
+
+
+async def history(core: Core, turn: Turn) -> str:
+    """Every event of an interaction, oldest first (INT-5)."""
+    iid = turn.args[0].lower()
+    rows = core.store.conn.execute("SELECT 1 FROM interactions WHERE id = ?", (iid,)).fetchone()
+    if rows is None:
+        raise CommandError(f"There is no interaction {iid}.")
+    events = core.store.events(subject=iid)
+    was_party = any(e.data.get("who") == turn.me.ref for e in events)
+    if not was_party and not turn.me.has(Role.SUPERVISOR):
+        raise CommandError(
+            f"You never took part in {iid}; only its parties and supervisors see it."
+        )
+    lines = [f"History of {iid}:"]
+    for event in events:
+        at = time.strftime("%H:%M:%S", time.gmtime(event.at))
+        detail = ", ".join(f"{k}={v}" for k, v in event.data.items() if v not in (None, "", []))
+        lines.append(f"  {at} {event.kind} {detail}".rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Interactions: state machines per kind, parties, routing, and the operations on them."""

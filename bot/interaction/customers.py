@@ -1,0 +1,89 @@
+"""Customers: work arriving from outside (INT-2), what they say, and hanging up."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.errors import CommandError
+from bot.interaction.machines import CUSTOMER_KINDS
+from bot.interaction.model import Interaction, PartyRole
+
+if TYPE_CHECKING:
+    from bot.interaction.engine import Engine
+
+SUBJECT_KEYS = {"chat": "first message", "voice": "", "email": "subject", "workitem": "title"}
+
+
+class Customers:
+    """The customer side of interactions, for the console ``sim`` and the HTTP API."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def interaction_of(self, name: str) -> Interaction | None:
+        """The customer's live, connected interaction."""
+        for ix in self.engine.live.values():
+            party = ix.party(f"customer:{name}")
+            if party is not None and party.connected:
+                return ix
+        return None
+
+    async def arrive(
+        self, kind: str, name: str, target: str, text: str = "", case: dict[str, str] | None = None
+    ) -> tuple[Interaction, str]:
+        """A customer starts a voice call, chat, email or work item to ``target``."""
+        if kind not in CUSTOMER_KINDS:
+            raise CommandError(
+                f"'{kind}' is not a customer kind; use one of {', '.join(CUSTOMER_KINDS)}."
+            )
+        if not name or any(c.isspace() for c in name):
+            raise CommandError("A customer name is one word, e.g. Ann.")
+        existing = self.interaction_of(name)
+        if existing is not None:
+            raise CommandError(f"Customer {name} is already in {existing.id}.")
+        found = self.engine.core.directory.resolve(target)
+        data = dict(case or {})
+        if text and SUBJECT_KEYS[kind]:
+            data.setdefault(SUBJECT_KEYS[kind], text)
+        ix = self.engine.create(kind, customer=name, target=found.ref, case=data)
+        self.engine.join(ix, f"customer:{name}", PartyRole.CUSTOMER)
+        if text and kind == "chat":
+            self.engine.event(
+                ix, "said", {"who": f"customer:{name}", "text": text, "private": False}
+            )
+        self.engine.notify("interaction.created", ix)
+        note = await self.engine.offers.start(ix, "route", found, None)
+        if note and ix.live:
+            self.engine.tell(
+                f"customer:{name}",
+                "Please hold on: everyone is busy; we will be with you shortly.",
+                ix,
+            )
+        self.engine.save(ix)
+        return ix, note
+
+    async def say(self, name: str, text: str) -> Interaction:
+        """The customer writes (or speaks) in their interaction."""
+        ix = self._mine(name)
+        if ix.state in ("queued", "offered"):
+            self.engine.event(
+                ix, "said", {"who": f"customer:{name}", "text": text, "private": False}
+            )
+            self.engine.save(ix)
+            return ix
+        await self.engine.talk.say(ix, f"customer:{name}", text)
+        self.engine.save(ix)
+        return ix
+
+    async def hang_up(self, name: str) -> Interaction:
+        """The customer leaves: the interaction ends; consultations about it go on (CON-5)."""
+        ix = self._mine(name)
+        self.engine.lifecycle.members_hear(ix, f"{name} left {ix.id}.")
+        await self.engine.lifecycle.finish(ix, by=None)
+        return ix
+
+    def _mine(self, name: str) -> Interaction:
+        ix = self.interaction_of(name)
+        if ix is None:
+            raise CommandError(f"Customer {name} has no live interaction.")
+        return ix

@@ -1,0 +1,351 @@
+"""The live interactions: machines, triggers, persistence, timers, focus and member load.
+
+Every change goes through ``fire`` (a machine transition) or an operation in
+``operations``; each ends with ``save``, which writes the row and its parties inside the
+caller's transaction. Nothing here awaits I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
+
+from transitions import MachineError
+
+from bot.clock import Timer
+from bot.directory.presence import PresenceState
+from bot.errors import CommandError
+from bot.interaction.consults import Consults
+from bot.interaction.customers import Customers
+from bot.interaction.lifecycle import Lifecycle
+from bot.interaction.machines import InteractionMachine, MachineSpec
+from bot.interaction.model import HANDLERS, Interaction, Party, PartyRole
+from bot.interaction.offers import Offers
+from bot.interaction.records import Records
+from bot.interaction.supervision import Supervision
+from bot.interaction.talk import Talk
+from bot.interaction.transfers import Transfers
+from bot.outbound import Say
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger("backline.interaction")
+
+
+class Engine:
+    """Owns every live interaction and the one machine per kind they are models of."""
+
+    def __init__(self, core: Core, specs: dict[str, MachineSpec]) -> None:
+        self.core = core
+        self.records = Records(core.store.conn)
+        self.specs = specs
+        self.machines = {kind: InteractionMachine(spec) for kind, spec in specs.items()}
+        self.live: dict[str, Interaction] = {}
+        self.touched: set[str] = set()  # changed in the open transaction
+        self.listeners: list[Callable[[str, Interaction], None]] = []
+        self._focus: dict[str, str] = {}
+        self._timers: dict[tuple[str, str], Timer] = {}
+        self.free_since: dict[str, float] = {}
+        self.offers = Offers(self)
+        self.talk = Talk(self)
+        self.lifecycle = Lifecycle(self)
+        self.transfers = Transfers(self)
+        self.consults = Consults(self)
+        self.supervision = Supervision(self)
+        self.customers = Customers(self)
+
+    # -- loading and saving ---------------------------------------------------------
+
+    def restore(self, only: set[str] | None = None) -> None:
+        """Rebuild live interactions from the store and re-arm their timers.
+
+        On start every live interaction is read (after a crash too); after a rolled-back
+        command only those it touched (``only``) are read again.
+        """
+        for iid in list(self.live) if only is None else only:
+            if iid in self.live:
+                ix = self.live.pop(iid)
+                self.machines[ix.kind].remove_model(ix)
+                self.cancel_timers(ix)
+        for ix in self.records.load_live(self, only):
+            self.machines[ix.kind].add_model(ix, initial=ix.state)
+            self.live[ix.id] = ix
+            if ix.offer is not None:
+                self.arm(ix, "offer", ix.offer.expires, self.offers.expiry(ix))
+        self._focus = self.records.focus()
+        self.touched.clear()
+
+    def unplaceable(self, specs: dict[str, MachineSpec]) -> list[str]:
+        """Live interactions in a state the new machines lack (a reload would strand them)."""
+        return [
+            f"{ix.id} is {ix.state}, a state {ix.kind}.yaml no longer has"
+            for ix in self.live.values()
+            if ix.state not in specs[ix.kind].states
+        ]
+
+    def reload_machines(self, specs: dict[str, MachineSpec]) -> None:
+        """Swap in new machines, moving every live interaction over in its state (RUL-5)."""
+        machines = {kind: InteractionMachine(spec) for kind, spec in specs.items()}
+        for ix in self.live.values():
+            self.machines[ix.kind].remove_model(ix)
+            machines[ix.kind].add_model(ix, initial=ix.state)
+        self.specs, self.machines = specs, machines
+
+    def recount_load(self) -> None:
+        """Every member's busy flag from the interactions they are in."""
+        for member_id in self.core.directory.data.members:
+            self.core.directory.set_busy(member_id, self.is_busy(member_id))
+
+    def state_changed(self, interaction: Interaction, source: str, trigger: str) -> None:
+        """Journal hook: each change of state is an event (INT-5)."""
+        if source == interaction.state:
+            self.touched.add(interaction.id)
+            return
+        self.event(interaction, "state", {"from": source, "to": interaction.state, "by": trigger})
+
+    def event(
+        self, ix: Interaction, kind: str, data: dict[str, object], actor: str | None = None
+    ) -> None:
+        """Append an event about ``ix`` to the log."""
+        self.touched.add(ix.id)
+        self.core.store.append_event(
+            self.core.clock.now(), kind, actor=actor, subject=ix.id, data=data
+        )
+
+    def notify(self, name: str, ix: Interaction) -> None:
+        """Tell listeners (the trigger rules) that ``name`` happened to ``ix``."""
+        for listener in self.listeners:
+            listener(name, ix)
+
+    def save(self, ix: Interaction) -> None:
+        """Persist ``ix``; a closed interaction leaves its machine and the live set."""
+        self.touched.add(ix.id)
+        self.records.save(ix, self.core.clock.now())
+        if not ix.live and ix.id in self.live:
+            del self.live[ix.id]
+            self.machines[ix.kind].remove_model(ix)
+            self.cancel_timers(ix)
+            for member_id, iid in list(self._focus.items()):
+                if iid == ix.id:
+                    self.set_focus(member_id, None)
+
+    # -- creating and triggering -------------------------------------------------
+
+    def create(self, kind: str, **fields: object) -> Interaction:
+        """A new interaction in its machine's initial state."""
+        ix = Interaction(self.records.next_id(), kind, self.core.clock.now(), self, **fields)  # type: ignore[arg-type]
+        self.machines[kind].add_model(ix)
+        self.live[ix.id] = ix
+        self.event(
+            ix,
+            "created",
+            {
+                "kind": kind,
+                "customer": ix.customer,
+                "parent": ix.parent,
+                "target": ix.target,
+                "mode": ix.mode,
+            },
+            actor=ix.initiator,
+        )
+        return ix
+
+    async def fire(self, ix: Interaction, trigger: str, *, action: str | None = None) -> None:
+        """Run a machine trigger; an impossible one becomes a refusal naming the state."""
+        spec = self.specs[ix.kind]
+        if trigger not in spec.triggers(ix.state):
+            raise CommandError(self.impossible(ix, action or trigger))
+        try:
+            moved = await ix.trigger(trigger)
+        except MachineError:
+            raise CommandError(self.impossible(ix, action or trigger)) from None
+        if not moved:
+            raise CommandError(self.impossible(ix, action or trigger))
+
+    def impossible(self, ix: Interaction, action: str) -> str:
+        """Why ``action`` cannot happen to ``ix`` now."""
+        allowed = [t for t in self.specs[ix.kind].triggers(ix.state) if t in PUBLIC_TRIGGERS]
+        hint = f" Possible now: {', '.join(f'`{a}`' for a in allowed)}." if allowed else ""
+        return f"Can't {action} {ix.label}: it is {ix.state}.{hint}"
+
+    # -- parties and load -------------------------------------------------------------
+
+    def join(self, ix: Interaction, who: str, role: PartyRole) -> Party:
+        """Connect ``who`` with ``role`` (rejoining keeps the same party record)."""
+        party = ix.parties.get(who)
+        if party is None:
+            party = ix.parties[who] = Party(who, role, self.core.clock.now())
+        party.role, party.connected, party.done = role, True, False
+        if party.member_id:
+            self.refresh_load(party.member_id)
+        self.event(ix, "joined", {"who": who, "role": role.value})
+        return party
+
+    def release(self, ix: Interaction, who: str, *, done: bool = False) -> None:
+        """Disconnect ``who`` (their own Mark Done still to come unless ``done``)."""
+        party = ix.parties.get(who)
+        if party is None or not party.connected:
+            return
+        party.connected = False
+        party.done = done or party.role not in HANDLERS
+        self.event(ix, "left", {"who": who, "role": party.role.value})
+        if party.member_id:
+            self.refresh_load(party.member_id)
+
+    def set_owner(self, ix: Interaction, member_id: str) -> None:
+        """Make ``member_id`` the one owner; a previous owner stays a party as a member."""
+        for party in ix.parties.values():
+            if party.role is PartyRole.OWNER and party.who != f"@{member_id}":
+                party.role = PartyRole.MEMBER
+        self.join(ix, f"@{member_id}", PartyRole.OWNER)
+        ix.owner = member_id
+        self.event(ix, "owner", {"owner": f"@{member_id}"})
+
+    def interactions_of(self, member_id: str, *, connected: bool = True) -> list[Interaction]:
+        """Live interactions where the member is a (connected) party, oldest first."""
+        who = f"@{member_id}"
+        return [
+            ix
+            for ix in self.live.values()
+            if (p := ix.parties.get(who)) is not None and (p.connected or not connected)
+        ]
+
+    def is_busy(self, member_id: str) -> bool:
+        """On a voice interaction, or at capacity for a kind (DIR-2: busy is derived)."""
+        capacity: Mapping[str, int] = self.core.policy.routing.capacity  # type: ignore[assignment]
+        counts: dict[str, int] = {}
+        for ix in self.interactions_of(member_id):
+            party = ix.parties[f"@{member_id}"]
+            if party.role not in HANDLERS:
+                continue
+            if ix.is_voice() and ix.state != "wrapup":
+                return True
+            kind = ix.mode if ix.kind == "consultation" and ix.mode else ix.kind
+            counts[kind] = counts.get(kind, 0) + 1
+            if counts[kind] >= capacity.get(kind, 1):
+                return True
+        return False
+
+    def refresh_load(self, member_id: str) -> None:
+        """Update the member's busy flag (and so group counts) from their interactions."""
+        busy = self.is_busy(member_id)
+        before = self.core.directory.presence(member_id).busy
+        if before and not busy:
+            self.free_since[member_id] = self.core.clock.now()
+        self.core.directory.set_busy(member_id, busy)
+
+    # -- focus ----------------------------------------------------------------------
+
+    def focus_of(self, member_id: str) -> str | None:
+        """The id of the member's current interaction, as set."""
+        return self._focus.get(member_id)
+
+    def set_focus(self, member_id: str, iid: str | None) -> None:
+        """Make ``iid`` the member's current interaction."""
+        if iid is None:
+            self._focus.pop(member_id, None)
+        else:
+            self._focus[member_id] = iid
+        self.records.set_focus(member_id, iid)
+
+    def current(self, member_id: str) -> Interaction | None:
+        """The member's current interaction, else their most recent live one."""
+        iid = self._focus.get(member_id)
+        if iid in self.live and self.live[iid].party(f"@{member_id}"):
+            return self.live[iid]
+        mine = self.interactions_of(member_id, connected=False)
+        return mine[-1] if mine else None
+
+    def pick(self, member_id: str, iid: str | None) -> Interaction:
+        """The interaction a command names, or the current one; refusals say why."""
+        if iid is not None:
+            ix = self.live.get(iid.lower())
+            if ix is None or ix.party(f"@{member_id}") is None:
+                raise CommandError(f"You have no live interaction {iid}. `list` shows yours.")
+            return ix
+        ix = self.current(member_id)
+        if ix is None:
+            raise CommandError("You have no live interaction. `list` shows yours.")
+        return ix
+
+    # -- messages and timers ---------------------------------------------------------
+
+    def tell(
+        self, to: str, text: str, ix: Interaction | None = None, *, private: bool = False
+    ) -> None:
+        """Queue a message; consultation and coaching content never goes to a customer."""
+        if private and to.startswith("customer:"):
+            log.error("private content kept from %s (%s)", to, ix.id if ix else "-")
+            return
+        self.core.emit(Say(to, text, ix.id if ix else None, private))
+
+    def arm(
+        self, ix: Interaction, name: str, when: float, fire: Callable[[], Awaitable[None]]
+    ) -> None:
+        """(Re)start the ``name`` timer of ``ix``; it runs ``fire`` as its own transaction."""
+        self.cancel(ix, name)
+        iid = ix.id
+
+        async def run() -> None:
+            self._timers.pop((iid, name), None)
+            if self.live.get(iid) is ix:
+                await self.core.run_timer(fire)
+
+        self._timers[(iid, name)] = self.core.clock.call_at(when, run)
+
+    def schedule_ready(self, member_id: str, seconds: float) -> None:
+        """After-call work ends by itself after ``seconds`` (INT-4)."""
+        directory = self.core.directory
+
+        async def ready() -> None:
+            if directory.presence(member_id).state is PresenceState.AFTER_CALL_WORK:
+                directory.set_presence(member_id, PresenceState.READY)
+                self.tell(f"@{member_id}", "After-call work is over; you are ready.")
+
+        async def run() -> None:
+            await self.core.run_timer(ready)
+
+        self.core.clock.call_at(self.core.clock.now() + seconds, run)
+
+    def triggers_on_hold(self, ix: Interaction) -> None:
+        """Fire ``interaction.hold_too_long`` if ``ix`` stays on hold (RUL-3 escalation)."""
+        after = self.core.policy.hold.escalate_after
+        if after <= 0:
+            return
+
+        async def check() -> None:
+            if ix.state == "held":
+                self.notify("interaction.hold_too_long", ix)
+
+        self.arm(ix, "hold", self.core.clock.now() + after, check)
+
+    def cancel(self, ix: Interaction, name: str) -> None:
+        """Stop one timer of ``ix``."""
+        timer = self._timers.pop((ix.id, name), None)
+        if timer is not None:
+            timer.cancel()
+
+    def cancel_timers(self, ix: Interaction) -> None:
+        """Stop every timer of ``ix``."""
+        for key in [k for k in self._timers if k[0] == ix.id]:
+            self._timers.pop(key).cancel()
+
+
+PUBLIC_TRIGGERS = frozenset(
+    {
+        "accept",
+        "decline",
+        "hold",
+        "resume",
+        "consult",
+        "transfer",
+        "conference",
+        "talk",
+        "end",
+        "done",
+        "leave",
+        "supervise",
+    }
+)

@@ -1,0 +1,213 @@
+"""State machines as data: ``rules/machines/*.yaml`` in the ``transitions`` dict shape (RUL-1).
+
+One ``AsyncMachine`` per kind; every live interaction of that kind is one of its models.
+transitions keeps models in a list and scans it on ``add_model``; ``_Models`` keeps the
+list interface with dict-speed membership, so adding the 50,000th model costs what the
+first did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from transitions.extensions.asyncio import AsyncMachine
+
+from bot.rules.errors import RuleError, RulesInvalid
+from bot.rules.source import KeyPath, Source, load_source
+
+KINDS = ("voice", "chat", "email", "workitem", "im", "consultation")
+CUSTOMER_KINDS = ("voice", "chat", "email", "workitem")
+TERMINAL = "closed"
+CALLBACK_KEYS = ("conditions", "unless", "before", "after", "prepare")
+MACHINE_KEYS = {"initial", "states", "transitions", "after_state_change", "before_state_change"}
+TRANSITION_KEYS = {"trigger", "source", "dest", *CALLBACK_KEYS}
+# Names a machine file may use as a condition or callback: methods of Interaction.
+CALLBACKS = frozenset({"all_done", "is_voice", "record_state"})
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    """One validated machine file."""
+
+    kind: str
+    initial: str
+    states: tuple[str, ...]
+    transitions: tuple[dict[str, Any], ...]
+    options: dict[str, Any]
+
+    def triggers(self, state: str) -> list[str]:
+        """Triggers that may fire in ``state`` (before conditions)."""
+        out = []
+        for t in self.transitions:
+            sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
+            if (state in sources or "*" in sources) and t["trigger"] not in out:
+                out.append(t["trigger"])
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """The keyword arguments for a ``transitions`` Machine."""
+        return {
+            "states": list(self.states),
+            "transitions": [dict(t) for t in self.transitions],
+            "initial": self.initial,
+            **self.options,
+        }
+
+
+def load_machines(folder: Path) -> dict[str, MachineSpec]:
+    """Load ``folder/*.yaml``, one file per kind; ``RulesInvalid`` lists every problem."""
+    errors: list[RuleError] = []
+    specs: dict[str, MachineSpec] = {}
+    for kind in KINDS:
+        path = folder / f"{kind}.yaml"
+        if not path.exists():
+            errors.append(
+                RuleError(str(path), None, "", f"missing: every kind needs a machine ({kind})")
+            )
+            continue
+        try:
+            specs[kind] = _validate(kind, load_source(path))
+        except RulesInvalid as exc:
+            errors += exc.errors
+    for path in sorted(folder.glob("*.yaml")):
+        if path.stem not in KINDS:
+            errors.append(
+                RuleError(str(path), None, "", f"unknown kind; expected one of: {', '.join(KINDS)}")
+            )
+    if errors:
+        raise RulesInvalid(errors)
+    return specs
+
+
+def _validate(kind: str, source: Source) -> MachineSpec:
+    errors: list[RuleError] = []
+
+    def fail(path: KeyPath, message: str) -> None:
+        errors.append(source.error(path, message))
+
+    doc = source.data
+    if not isinstance(doc, dict):
+        raise RulesInvalid(
+            [source.error((), "expected a mapping with initial, states, transitions")]
+        )
+    for key in doc:
+        if key not in MACHINE_KEYS:
+            fail((key,), f"unknown key; expected one of: {', '.join(sorted(MACHINE_KEYS))}")
+    states = doc.get("states")
+    if not isinstance(states, list) or not all(isinstance(s, str) for s in states) or not states:
+        fail(("states",), "expected a list of state names")
+        states = []
+    if states and TERMINAL not in states:
+        fail(("states",), f"every machine needs the terminal state '{TERMINAL}'")
+    if doc.get("initial") not in states:
+        fail(("initial",), f"expected one of the states: {', '.join(states)}")
+    for key in ("after_state_change", "before_state_change"):
+        if key in doc:
+            _check_callbacks(doc[key], (key,), fail)
+    transitions = doc.get("transitions")
+    if not isinstance(transitions, list):
+        fail(("transitions",), "expected a list of transitions")
+        transitions = []
+    for index, t in enumerate(transitions):
+        _check_transition(t, ("transitions", index), set(states), fail)
+    if errors:
+        raise RulesInvalid(errors)
+    options = {k: doc[k] for k in ("after_state_change", "before_state_change") if k in doc}
+    return MachineSpec(kind, doc["initial"], tuple(states), tuple(transitions), options)
+
+
+def _check_transition(t: Any, path: KeyPath, states: set[str], fail: Any) -> None:
+    if not isinstance(t, dict):
+        fail(path, "expected a mapping with trigger, source, dest")
+        return
+    for key in t:
+        if key not in TRANSITION_KEYS:
+            fail(
+                (*path, key), f"unknown key; expected one of: {', '.join(sorted(TRANSITION_KEYS))}"
+            )
+    if not isinstance(t.get("trigger"), str):
+        fail((*path, "trigger"), "expected a trigger name")
+    sources = t.get("source")
+    for name in sources if isinstance(sources, list) else [sources]:
+        if name != "*" and name not in states:
+            fail((*path, "source"), f"unknown state '{name}'")
+    if "dest" not in t:
+        fail((*path, "dest"), "expected a state, or null for an internal transition")
+    elif t["dest"] is not None and t["dest"] not in states:
+        fail((*path, "dest"), f"unknown state '{t['dest']}'")
+    for key in CALLBACK_KEYS:
+        if key in t:
+            _check_callbacks(t[key], (*path, key), fail)
+
+
+def _check_callbacks(value: Any, path: KeyPath, fail: Any) -> None:
+    for name in value if isinstance(value, list) else [value]:
+        if name not in CALLBACKS:
+            fail(path, f"unknown callback '{name}'; known: {', '.join(sorted(CALLBACKS))}")
+
+
+class _Models:
+    """The model list transitions expects, with constant-time membership and removal."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, object] = {}
+
+    def append(self, model: object) -> None:
+        self._by_id[id(model)] = model
+
+    def remove(self, model: object) -> None:
+        del self._by_id[id(model)]
+
+    def __contains__(self, model: object) -> bool:
+        return id(model) in self._by_id
+
+    def __iter__(self) -> Iterator[object]:
+        return iter(list(self._by_id.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __getitem__(self, index: int) -> object:
+        return list(self._by_id.values())[index]
+
+
+class InteractionMachine(AsyncMachine):
+    """An async machine whose models are the live interactions of one kind."""
+
+    def __init__(self, spec: MachineSpec) -> None:
+        super().__init__(
+            model=None,
+            auto_transitions=False,
+            send_event=True,
+            queued="model",
+            **spec.as_dict(),
+        )
+        self.models = cast(list[Any], _Models())
+        self.spec = spec
+
+
+def mermaid(spec: MachineSpec) -> str:
+    """The machine as a mermaid state diagram (``backline rules graph``)."""
+    from transitions.extensions.diagrams import GraphMachine
+
+    class _Model:
+        def all_done(self, *_: object) -> bool:
+            return True
+
+        is_voice = all_done
+
+        def record_state(self, *_: object) -> None:
+            return None
+
+    machine = GraphMachine(
+        model=_Model(),
+        graph_engine="mermaid",
+        title=spec.kind,
+        auto_transitions=False,
+        show_conditions=True,
+        **spec.as_dict(),
+    )
+    return str(machine.get_graph().draw(None))

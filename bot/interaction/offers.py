@@ -1,0 +1,268 @@
+"""Offers: ringing members, accepting, declining, timing out, waiting for someone (INT-3, GRP-3).
+
+An offer belongs to one interaction. For ``route``, ``consult`` and ``im`` the interaction
+itself is what is offered and its machine moves queued → offered → active. For ``transfer``
+and ``conference`` the offer rides on a live interaction whose state stays as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bot.directory.model import Group, Member
+from bot.errors import CommandError
+from bot.interaction.model import Interaction, Offer
+from bot.interaction.routing import Router
+from bot.rules.duration import format_duration
+
+if TYPE_CHECKING:
+    from bot.interaction.engine import Engine
+
+OWN = frozenset({"route", "consult", "im"})  # the offered thing is the interaction itself
+
+
+class Offers:
+    """Starts offers and settles them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.router = Router(engine)
+
+    @property
+    def now(self) -> float:
+        """The clock's time."""
+        return self.engine.core.clock.now()
+
+    def _timeout(self, purpose: str) -> float:
+        policy = self.engine.core.policy
+        if purpose in ("consult", "im"):
+            return policy.consult.accept_timeout
+        return policy.routing.accept_timeout
+
+    # -- starting --------------------------------------------------------------------
+
+    async def start(
+        self,
+        ix: Interaction,
+        purpose: str,
+        found: Member | Group,
+        by: str | None,
+        *,
+        tried: tuple[str, ...] = (),
+        everyone: bool = False,
+        wait: bool = False,
+    ) -> str:
+        """Offer ``ix`` to the target; returns what the requester is told.
+
+        ``everyone`` rings every available member at once (IM-5 ``all``); ``wait`` waits for
+        an unavailable member instead of failing (TRF-6 ``queue``).
+        """
+        plan = self.router.plan(found, tried)
+        ring = tuple(self.router.choose(found, tried)) if everyone else plan.ring
+        if ring:
+            await self._ring(
+                ix, Offer(purpose, ring, found.ref, by, self.now + self._timeout(purpose), tried)
+            )
+            names = ", ".join(f"@{m}" for m in ring)
+            return (
+                f"Offered to {names}."
+                if found.ref.startswith("@")
+                else f"{found.ref}: offered to {names}."
+            )
+        if not wait and (plan.when_empty == "refuse" or isinstance(found, Member)):
+            reason = (
+                self.router.unavailable_reason(found)
+                if isinstance(found, Member)
+                else f"nobody in {found.ref} is available"
+            )
+            await self.fail(ix, purpose, by, f"{reason[0].upper()}{reason[1:]}.", found)
+            return ""
+        seconds = self.engine.core.policy.routing.wait_for_agent
+        ix.offer = Offer(purpose, (), found.ref, by, self.now + seconds, tried)
+        self.engine.arm(ix, "offer", ix.offer.expires, self.expiry(ix))
+        self.engine.event(ix, "waiting", {"target": found.ref, "until": ix.offer.expires})
+        self.engine.save(ix)
+        who = found.ref if isinstance(found, Member) else f"nobody in {found.ref}"
+        return f"{who} is not available now; waiting up to {format_duration(seconds)}."
+
+    async def _ring(self, ix: Interaction, offer: Offer) -> None:
+        ix.offer = offer
+        if offer.purpose in OWN and ix.state == "queued":
+            await self.engine.fire(ix, "ring")
+        self.engine.arm(ix, "offer", offer.expires, self.expiry(ix))
+        self.engine.event(
+            ix, "offered", {"to": [f"@{m}" for m in offer.to], "purpose": offer.purpose}
+        )
+        text = self.invitation(ix, offer)
+        for member_id in offer.to:
+            self.engine.tell(f"@{member_id}", text, ix)
+        self.engine.save(ix)
+
+    def invitation(self, ix: Interaction, offer: Offer) -> str:
+        """What a rung member sees."""
+        wait = format_duration(offer.expires - self.now)
+        by = f"@{offer.by}" if offer.by else (ix.customer or "someone")
+        what = {
+            "route": f"New {ix.kind} from {ix.customer or by}",
+            "consult": f"@{offer.by} asks you to consult ({ix.mode}) on {ix.parent}",
+            "im": f"@{offer.by} wants to IM with you",
+            "transfer": f"@{offer.by} transfers {ix.label} to you",
+            "conference": f"@{offer.by} invites you to a conference on {ix.label}",
+        }[offer.purpose]
+        via = f" via {offer.target}" if not offer.target.startswith("@") else ""
+        subject = next(iter(ix.case.values()), None)
+        about = f": “{subject}”" if subject else ""
+        return f"{what}{via}{about}. `accept {ix.id}` or `decline {ix.id}` within {wait}."
+
+    def expiry(self, ix: Interaction) -> Callable[[], Awaitable[None]]:
+        """The offer timer's callback for ``ix``."""
+
+        async def expired() -> None:
+            await self.expired(ix)
+
+        return expired
+
+    # -- settling -------------------------------------------------------------------
+
+    def pending_for(self, member_id: str) -> list[Interaction]:
+        """Interactions with an offer ringing this member, oldest first."""
+        return [
+            ix
+            for ix in self.engine.live.values()
+            if ix.offer is not None and member_id in ix.offer.to
+        ]
+
+    def claim(self, ix: Interaction, member_id: str) -> Offer:
+        """Take the offer for ``member_id``; refused if it is gone or someone was faster."""
+        offer = ix.offer
+        if offer is None or member_id not in offer.to:
+            if (
+                offer is None
+                and ix.owner
+                and ix.owner != member_id
+                and ix.party(f"@{member_id}") is None
+            ):
+                raise CommandError(f"{ix.id} was already taken by @{ix.owner}.")
+            raise CommandError(f"Nothing about {ix.id} is offered to you now.")
+        ix.offer = None
+        self.engine.cancel(ix, "offer")
+        return offer
+
+    async def declined(self, ix: Interaction, member_id: str, *, timed_out: bool = False) -> None:
+        """A rung member declined (or let it time out): try someone else or give up."""
+        offer = ix.offer
+        assert offer is not None
+        left = tuple(m for m in offer.to if m != member_id)
+        tried = (*offer.tried, member_id)
+        self.engine.event(ix, "timed_out" if timed_out else "declined", {"by": f"@{member_id}"})
+        if left:  # others still ringing (IM to a whole group)
+            ix.offer = Offer(offer.purpose, left, offer.target, offer.by, offer.expires, tried)
+            self.engine.save(ix)
+            return
+        ix.offer = None
+        self.engine.cancel(ix, "offer")
+        found = self.engine.core.directory.resolve(offer.target)
+        verb = "did not answer" if timed_out else "declined"
+        if offer.purpose in OWN and ix.state == "offered":
+            await self.engine.fire(ix, "requeue")
+        if isinstance(found, Group) and self.router.choose(found, tried):
+            await self.start(ix, offer.purpose, found, offer.by, tried=tried)
+            return
+        await self.fail(
+            ix, offer.purpose, offer.by, f"@{member_id} {verb}.", found, timed_out=timed_out
+        )
+
+    async def expired(self, ix: Interaction) -> None:
+        """The offer timer fired: a ringing offer times out, a wait ends."""
+        offer = ix.offer
+        if offer is None:
+            return
+        if offer.to:
+            for member_id in offer.to:
+                self.engine.tell(f"@{member_id}", f"The offer of {ix.id} timed out.", ix)
+            ix.offer = Offer(
+                offer.purpose,
+                offer.to[-1:],
+                offer.target,
+                offer.by,
+                offer.expires,
+                (*offer.tried, *offer.to[:-1]),
+            )
+            await self.declined(ix, offer.to[-1], timed_out=True)
+            return
+        ix.offer = None
+        found = self.engine.core.directory.resolve(offer.target)
+        await self.after_wait(ix, offer, found)
+
+    async def after_wait(self, ix: Interaction, offer: Offer, found: Member | Group) -> None:
+        """Nobody became available in time: the target's ``when_empty`` decides (GRP-5)."""
+        policy = self.router.when_empty(found)
+        waited = format_duration(self.engine.core.policy.routing.wait_for_agent)
+        if policy.startswith("fallback:"):
+            fallback = self.engine.core.directory.resolve(
+                f"group:{policy.removeprefix('fallback:')}"
+            )
+            self.engine.event(ix, "fallback", {"from": found.ref, "to": fallback.ref})
+            note = await self.start(ix, offer.purpose, fallback, offer.by, tried=offer.tried)
+            if note:
+                self._tell_requester(
+                    ix,
+                    offer,
+                    f"Nobody in {found.ref} answered within {waited}; "
+                    f"trying {fallback.ref}. {note}",
+                )
+            return
+        if policy == "voicemail" and await self.engine.lifecycle.to_voicemail(ix, offer, found):
+            return
+        await self.fail(
+            ix,
+            offer.purpose,
+            offer.by,
+            f"Nobody in {found.ref} became available within {waited}.",
+            found,
+        )
+
+    async def fail(
+        self,
+        ix: Interaction,
+        purpose: str,
+        by: str | None,
+        reason: str,
+        found: Member | Group,
+        *,
+        timed_out: bool = False,
+    ) -> None:
+        """The offer could not be placed: tell whoever asked, put things back (TRF-4, CON-10)."""
+        ix.offer = None
+        self.engine.cancel(ix, "offer")
+        self.engine.event(ix, "offer_failed", {"purpose": purpose, "reason": reason})
+        if by is not None:
+            self.engine.core.directory.contacts.record_contact(by, found.ref, failed=True)
+        await self.engine.lifecycle.offer_failed(ix, purpose, by, reason, timed_out=timed_out)
+
+    def _tell_requester(self, ix: Interaction, offer: Offer, text: str) -> None:
+        if offer.by:
+            self.engine.tell(f"@{offer.by}", text, ix)
+        elif ix.customer:
+            self.engine.tell(f"customer:{ix.customer}", text, ix)
+
+    async def member_available(self, member_id: str) -> None:
+        """A member became available: ring them with the oldest work waiting for them."""
+        for ix in list(self.engine.live.values()):
+            offer = ix.offer
+            if offer is None or offer.to or not self.router.available(member_id):
+                continue
+            found = self.engine.core.directory.resolve(offer.target)
+            if member_id in self.router.members_of(found) and member_id not in offer.tried:
+                await self._ring(
+                    ix,
+                    Offer(
+                        offer.purpose,
+                        (member_id,),
+                        offer.target,
+                        offer.by,
+                        self.now + self._timeout(offer.purpose),
+                        offer.tried,
+                    ),
+                )

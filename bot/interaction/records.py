@@ -1,0 +1,149 @@
+"""Interactions in the store: one row each plus its parties; live ones are reloaded on start."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from bot.interaction.model import Interaction, Journal, Offer, Party, PartyRole
+
+
+class Records:
+    """Reads and writes interactions, focus and supervision subscriptions."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def next_id(self) -> str:
+        """A new short id: ``i1``, ``i2``, ..."""
+        self.conn.execute(
+            "INSERT INTO counters (name, value) VALUES ('interaction', 1)"
+            " ON CONFLICT(name) DO UPDATE SET value = value + 1"
+        )
+        row = self.conn.execute("SELECT value FROM counters WHERE name = 'interaction'").fetchone()
+        return f"i{row[0]}"
+
+    def save(self, ix: Interaction, now: float) -> None:
+        """Write the interaction and its parties as they are now."""
+        data = {
+            "customer": ix.customer,
+            "mode": ix.mode,
+            "target": ix.target,
+            "initiator": ix.initiator,
+            "case": ix.case,
+            "disposition": ix.disposition,
+            "offer": ix.offer.as_dict() if ix.offer else None,
+        }
+        self.conn.execute(
+            "INSERT INTO interactions (id, kind, state, owner, parent, created, updated, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
+            " owner = excluded.owner, updated = excluded.updated, data = excluded.data",
+            (ix.id, ix.kind, ix.state, ix.owner, ix.parent, ix.created, now, json.dumps(data)),
+        )
+        self.conn.execute("DELETE FROM parties WHERE interaction_id = ?", (ix.id,))
+        self.conn.executemany(
+            "INSERT INTO parties (interaction_id, who, role, connected, joined, muted, done, about)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    ix.id,
+                    p.who,
+                    p.role.value,
+                    int(p.connected),
+                    p.joined,
+                    int(p.muted),
+                    int(p.done),
+                    p.about,
+                )
+                for p in ix.parties.values()
+            ],
+        )
+
+    def load_live(self, journal: Journal, only: set[str] | None = None) -> list[Interaction]:
+        """Interactions not yet closed (all, or those in ``only``), with parties, oldest first."""
+        where, params = "i.state != 'closed'", list(only or ())
+        if only is not None:
+            where += f" AND i.id IN ({', '.join('?' * len(params))})" if params else " AND 0"
+        parties: dict[str, dict[str, Party]] = {}
+        for iid, who, role, connected, joined, muted, done, about in self.conn.execute(
+            "SELECT p.interaction_id, p.who, p.role, p.connected, p.joined, p.muted, p.done,"
+            " p.about FROM parties p JOIN interactions i ON i.id = p.interaction_id"
+            f" WHERE {where} ORDER BY p.joined",
+            params,
+        ):
+            parties.setdefault(iid, {})[who] = Party(
+                who, PartyRole(role), joined, bool(connected), bool(muted), bool(done), about
+            )
+        out = []
+        for iid, kind, state, owner, parent, created, data in self.conn.execute(
+            "SELECT i.id, i.kind, i.state, i.owner, i.parent, i.created, i.data"
+            f" FROM interactions i WHERE {where} ORDER BY i.created, length(i.id), i.id",
+            params,
+        ):
+            row = (iid, kind, state, owner, parent, created)
+            out.append(_rebuild(row, json.loads(data), parties.get(iid, {}), journal))
+        return out
+
+    def set_focus(self, member_id: str, interaction_id: str | None) -> None:
+        """Make ``interaction_id`` the member's current interaction (None clears it)."""
+        if interaction_id is None:
+            self.conn.execute("DELETE FROM focus WHERE member_id = ?", (member_id,))
+            return
+        self.conn.execute(
+            "INSERT OR REPLACE INTO focus (member_id, interaction_id) VALUES (?, ?)",
+            (member_id, interaction_id),
+        )
+
+    def focus(self) -> dict[str, str]:
+        """Every member's current interaction."""
+        return dict(self.conn.execute("SELECT member_id, interaction_id FROM focus").fetchall())
+
+    def subscribe(self, supervisor: str, agent: str, mode: str, now: float) -> None:
+        """``monitor @agent next``."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO subscriptions (supervisor, agent, mode, at)"
+            " VALUES (?, ?, ?, ?)",
+            (supervisor, agent, mode, now),
+        )
+
+    def unsubscribe(self, supervisor: str, agent: str) -> bool:
+        """``unmonitor @agent``; False if there was no subscription."""
+        cursor = self.conn.execute(
+            "DELETE FROM subscriptions WHERE supervisor = ? AND agent = ?", (supervisor, agent)
+        )
+        return cursor.rowcount > 0
+
+    def subscribers(self, agent: str) -> list[tuple[str, str]]:
+        """Supervisors following ``agent``, with their mode."""
+        rows = self.conn.execute(
+            "SELECT supervisor, mode FROM subscriptions WHERE agent = ? ORDER BY at", (agent,)
+        )
+        return [(s, m) for s, m in rows]
+
+
+def _rebuild(
+    row: tuple[str, str, str, str | None, str | None, float],
+    data: dict[str, Any],
+    parties: dict[str, Party],
+    journal: Journal,
+) -> Interaction:
+    iid, kind, state, owner, parent, created = row
+    ix = Interaction(
+        iid,
+        kind,
+        created,
+        journal,
+        customer=data["customer"],
+        parent=parent,
+        mode=data["mode"],
+        target=data["target"],
+        owner=owner,
+        initiator=data["initiator"],
+        case=data["case"],
+        parties=parties,
+        disposition=data["disposition"],
+    )
+    ix.offer = Offer.from_dict(data["offer"]) if data["offer"] else None
+    ix.state = state
+    return ix

@@ -1,0 +1,140 @@
+"""Instant transfers and conferences, and what happens when the target accepts (TRF, CNF)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.directory.model import Group, Member
+from bot.directory.presence import PresenceState
+from bot.errors import CommandError
+from bot.interaction.model import Interaction, Offer, PartyRole
+
+if TYPE_CHECKING:
+    from bot.interaction.engine import Engine
+
+
+class Transfers:
+    """``transfer [now] TARGET`` and ``conference [now] TARGET`` on a customer interaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _check(self, me: str, ix: Interaction, what: str) -> None:
+        if ix.kind in ("consultation", "im"):
+            raise CommandError(f"{ix.id} is internal; {what} works on customer interactions.")
+        if ix.owner != me:
+            raise CommandError(f"Only the owner @{ix.owner} can {what} {ix.id}.")
+        if ix.offer is not None:
+            pending = ", ".join(f"@{m}" for m in ix.offer.to) or ix.offer.target
+            raise CommandError(f"{ix.id} already has a {ix.offer.purpose} pending ({pending}).")
+
+    def explain(self, ix: Interaction, found: Member | Group) -> str:
+        """Who would get it and why, changing nothing (GRP-5)."""
+        router = self.engine.offers.router
+        if isinstance(found, Member):
+            if router.available(found.id):
+                return f"{found.ref} is ready: it would ring {found.ref}."
+            rule = self.unavailable_rule(ix)
+            return f"{router.unavailable_reason(found).capitalize()}: {rule}."
+        return router.plan(found, self._exclude(ix)).explain(
+            self.engine.core.policy.routing.wait_for_agent
+        )
+
+    def unavailable_rule(self, ix: Interaction) -> str:
+        """What a transfer to an unavailable member does (TRF-6)."""
+        policy = self.engine.core.policy.transfer
+        if ix.is_voice():
+            return (
+                "the call would go to their voicemail"
+                if policy.to_voicemail_when_unavailable
+                else "the transfer would fail"
+            )
+        return {
+            "fail": "the transfer would fail",
+            "queue": "it would wait for them",
+            "message": "the customer would leave them a message",
+        }[policy.chat_when_unavailable]
+
+    def _exclude(self, ix: Interaction) -> tuple[str, ...]:
+        return tuple(ix.members())
+
+    async def transfer(self, me: str, ix: Interaction, found: Member | Group) -> str:
+        """Offer ownership of ``ix`` to the target; the caller waits on hold (TRF-1, TRF-4)."""
+        self._check(me, ix, "transfer")
+        if found.ref == f"@{me}":
+            raise CommandError("You already own it.")
+        wait = False
+        if isinstance(found, Member) and not self.engine.offers.router.available(found.id):
+            unavailable = await self.to_unavailable(me, ix, found)
+            if unavailable:
+                return unavailable
+            wait = True
+        await self.engine.fire(ix, "transfer")
+        self.engine.core.directory.contacts.record_contact(me, found.ref)
+        note = await self.engine.offers.start(
+            ix, "transfer", found, me, tried=self._exclude(ix), wait=wait
+        )
+        self.engine.save(ix)
+        held = " The caller is on hold." if ix.state == "held" else ""
+        return f"Transferring {ix.id}: {note}{held}" if note else ""
+
+    async def to_unavailable(self, me: str, ix: Interaction, member: Member) -> str:
+        """TRF-6: a busy, not-ready or logged-off member: voicemail, fail, queue or message."""
+        policy = self.engine.core.policy.transfer
+        router = self.engine.offers.router
+        reason = router.unavailable_reason(member)
+        offer = Offer("transfer", (), member.ref, me, self.engine.core.clock.now())
+        wants_voicemail = (
+            policy.to_voicemail_when_unavailable
+            if ix.is_voice()
+            else policy.chat_when_unavailable == "message"
+        )
+        if wants_voicemail and await self.engine.lifecycle.to_voicemail(ix, offer, member):
+            return f"{reason[0].upper()}{reason[1:]}; {ix.id} went to {member.ref}'s voicemail."
+        if not ix.is_voice() and policy.chat_when_unavailable == "queue":
+            return ""  # offered when they are ready: the normal path waits for them
+        raise CommandError(
+            f"{reason[0].upper()}{reason[1:]}, so {ix.id} stays with you. "
+            f"Try `im {member.ref}` or another target."
+        )
+
+    async def transferred(self, ix: Interaction, me: str, offer: Offer) -> str:
+        """The target accepted: ownership moves, the old owner is released (TRF-2, TRF-3)."""
+        old = ix.owner
+        await self.engine.fire(ix, "transferred")
+        self.engine.set_owner(ix, me)
+        if old:
+            self.engine.release(ix, f"@{old}")
+            self.engine.tell(f"@{old}", f"@{me} took over {ix.id}. Mark it `done {ix.id}`.", ix)
+            await self.engine.supervision.agent_left(old, ix)
+            if self.engine.core.policy.transfer.after_call_work:
+                directory = self.engine.core.directory
+                if directory.presence(old).state is PresenceState.READY:
+                    directory.set_presence(old, PresenceState.AFTER_CALL_WORK)
+        self.engine.lifecycle.customer_hears(
+            ix, f"You are now with {self.engine.talk.display_name('@' + me)}."
+        )
+        await self.engine.supervision.follow(me, ix)
+        return self.engine.lifecycle.briefing(ix, f"You now own {ix.label} (from @{old}).")
+
+    async def conference(self, me: str, ix: Interaction, found: Member | Group) -> str:
+        """Invite the target to join ``ix``; the conference starts when they accept (CNF-1)."""
+        self._check(me, ix, "conference")
+        if isinstance(found, Member) and ix.party(found.ref) and ix.party(found.ref).connected:  # type: ignore[union-attr]
+            raise CommandError(f"{found.ref} is already in {ix.id}.")
+        await self.engine.fire(ix, "conference")
+        self.engine.core.directory.contacts.record_contact(me, found.ref)
+        note = await self.engine.offers.start(ix, "conference", found, me, tried=self._exclude(ix))
+        self.engine.save(ix)
+        return f"Conference on {ix.id}: {note}" if note else ""
+
+    async def joined(self, ix: Interaction, me: str, offer: Offer) -> str:
+        """The invited member accepted: they join as a member (CNF-1, CNF-7)."""
+        await self.engine.fire(ix, "join")
+        self.engine.join(ix, f"@{me}", PartyRole.MEMBER)
+        self.engine.lifecycle.members_hear(ix, f"@{me} joined {ix.id}.", but=f"@{me}")
+        if self.engine.core.policy.conference.announce_to_customer:
+            self.engine.lifecycle.customer_hears(
+                ix, f"{self.engine.talk.display_name('@' + me)} joined."
+            )
+        return self.engine.lifecycle.briefing(ix, f"You joined the conference on {ix.label}.")

@@ -15,6 +15,7 @@ from bot.dispatch.pipeline import STEPS, new_ref, run
 from bot.dispatch.table import CommandTable
 from bot.dispatch.turn import Turn
 from bot.events import Command
+from bot.interaction.automation import Automation
 from bot.interaction.engine import Engine
 from bot.interaction.machines import CUSTOMER_KINDS
 from bot.metrics import Metrics
@@ -44,6 +45,8 @@ class Core:
         self.metrics.watch_availability(self.directory.counts)
         self._outbox: list[Say] = []
         self.engine = Engine(self, rules.machines)
+        self.automation = Automation(self, rules.triggers)
+        self.engine.listeners.append(self.automation.heard)
         with store.transaction():
             self.engine.restore()
             self.engine.recount_load()
@@ -55,8 +58,14 @@ class Core:
         rules = load_rules(rules_dir)  # invalid rules never create or touch a database
         return cls(Store(database), clock, rules)
 
-    async def handle(self, command: Command) -> Turn:
-        """Run one command through the pipeline, then deliver what it produced."""
+    async def handle(
+        self, command: Command, respond: Callable[[Turn], Awaitable[None]] | None = None
+    ) -> Turn:
+        """Run one command through the pipeline, then deliver what it produced.
+
+        ``respond`` (the adapter's reply to the sender) runs after the commit and before
+        anyone else's messages are delivered, so the sender reads the reply first.
+        """
         turn = Turn(command)
         with self.metrics.timer():
             async with self.store.lock:
@@ -64,6 +73,8 @@ class Core:
                 outbound = [*turn.outbound, *self._outbox] if turn.outcome == "ok" else []
                 self._outbox.clear()
         self.metrics.count(turn)
+        if respond is not None:
+            await respond(turn)
         await self.delivery.deliver(outbound)
         return turn
 
@@ -78,9 +89,11 @@ class Core:
 
     async def settle(self) -> None:
         """Before commit: offer waiting work to members who just became available (GRP-3)."""
-        while self.directory.became_available:
-            member_id = self.directory.became_available.pop(0)
-            await self.engine.offers.member_available(member_id)
+        while self.directory.became_available or self.automation.pending:
+            await self.automation.run_pending()
+            while self.directory.became_available:
+                member_id = self.directory.became_available.pop(0)
+                await self.engine.offers.member_available(member_id)
 
     async def act(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run work that is not a member's command (a customer, a timer) as one transaction."""
@@ -129,6 +142,7 @@ class Core:
             self.engine.restore(only=set(self.engine.touched))
             self.engine.recount_load()
         self._outbox.clear()
+        self.automation.pending.clear()
 
     def has_active_interaction(self, member_id: str) -> bool:
         """Whether the member handles a live customer interaction now (DIR-3 actions)."""
@@ -147,4 +161,5 @@ class Core:
         self.rules, self.policy = rules, rules.policy
         self.directory.load(rules.directory, index_groups=rules.policy.groups.searchable)
         self.engine.reload_machines(rules.machines)
+        self.automation.triggers = rules.triggers
         return []

@@ -21,6 +21,7 @@ from adapters.console.convert import (
 )
 from bot.clock import FakeClock
 from bot.core import Core
+from bot.dispatch.turn import Turn
 from bot.errors import CommandError
 from bot.events import Command
 from bot.outbound import Say
@@ -58,9 +59,12 @@ class ConsoleAdapter:
         """Member ``member`` types ``text``; the reply is printed under their name."""
         if self.echo:
             self.write(f"@{member}: {text}")
-        turn = await self.core.handle(Command(PLATFORM, member, text))
-        if turn.reply:
-            self.write(*render(Say(f"@{member}", turn.reply)))
+
+        async def reply(turn: Turn) -> None:
+            if turn.reply:
+                self.write(*render(Say(f"@{member}", turn.reply)))
+
+        await self.core.handle(Command(PLATFORM, member, text), reply)
 
     async def perform(self, line: Line) -> None:
         """Carry out one parsed console line."""

@@ -53,7 +53,7 @@ class Customers:
             )
         self.engine.notify("interaction.created", ix)
         note = await self.engine.offers.start(ix, "route", found, None)
-        if note and ix.live:
+        if ix.live and ix.offer is not None and not ix.offer.to:
             self.engine.tell(
                 f"customer:{name}",
                 "Please hold on: everyone is busy; we will be with you shortly.",

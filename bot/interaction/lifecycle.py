@@ -69,6 +69,7 @@ class Lifecycle:
                 self.engine.set_owner(ix, me)
                 self.customer_hears(ix, f"{self.talk.display_name('@' + me)} joined.")
                 await self.engine.supervision.follow(me, ix)
+                self.engine.notify("interaction.accepted", ix)
                 reply = self.briefing(ix, f"You have {ix.label}.")
             case "consult" | "im":
                 await self.engine.fire(ix, "accept")
@@ -112,8 +113,9 @@ class Lifecycle:
     ) -> None:
         """Put things back after an offer nobody took (TRF-4, CON-10, GRP-3)."""
         if purpose == "route":
+            what = "call" if ix.kind == "voice" else ix.kind
             self.customer_hears(
-                ix, f"Sorry, nobody can take your {ix.kind} now ({reason}) Please try again later."
+                ix, f"Sorry, nobody can take your {what} now. Please try again later."
             )
             await self.finish(ix, by=None)
             return
@@ -165,6 +167,7 @@ class Lifecycle:
         self.customer_hears(ix, "You are on hold." if hold else "You are off hold.")
         if hold:
             self.engine.triggers_on_hold(ix)
+            self.engine.notify("interaction.held", ix)
         self.engine.save(ix)
         return f"{ix.id} is {'on hold' if hold else 'back'}."
 
@@ -187,6 +190,8 @@ class Lifecycle:
             ix.offer = None
             self.engine.cancel(ix, "offer")
         await self.engine.fire(ix, "end")
+        if ix.customer:
+            self.engine.notify("interaction.ended", ix)
         owner = ix.owner
         for party in ix.connected():
             self.engine.release(ix, party.who)

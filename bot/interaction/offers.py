@@ -104,7 +104,7 @@ class Offers:
         wait = format_duration(offer.expires - self.now)
         by = f"@{offer.by}" if offer.by else (ix.customer or "someone")
         what = {
-            "route": f"New {ix.kind} from {ix.customer or by}",
+            "route": f"New {'call' if ix.kind == 'voice' else ix.kind} from {ix.customer or by}",
             "consult": f"@{offer.by} asks you to consult ({ix.mode}) on {ix.parent}",
             "im": f"@{offer.by} wants to IM with you",
             "transfer": f"@{offer.by} transfers {ix.label} to you",
@@ -166,7 +166,9 @@ class Offers:
         verb = "did not answer" if timed_out else "declined"
         if offer.purpose in OWN and ix.state == "offered":
             await self.engine.fire(ix, "requeue")
-        if isinstance(found, Group) and self.router.choose(found, tried):
+        if isinstance(found, Group) and (
+            offer.purpose == "route" or self.router.choose(found, tried)
+        ):
             await self.start(ix, offer.purpose, found, offer.by, tried=tried)
             return
         await self.fail(

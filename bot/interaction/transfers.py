@@ -115,6 +115,7 @@ class Transfers:
             ix, f"You are now with {self.engine.talk.display_name('@' + me)}."
         )
         await self.engine.supervision.follow(me, ix)
+        self.engine.notify("interaction.transferred", ix)
         return self.engine.lifecycle.briefing(ix, f"You now own {ix.label} (from @{old}).")
 
     async def conference(self, me: str, ix: Interaction, found: Member | Group) -> str:

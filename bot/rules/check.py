@@ -10,6 +10,7 @@ from bot.directory.model import DirectoryData, GroupKind
 from bot.interaction.machines import MachineSpec, load_machines
 from bot.rules.errors import RuleError, RulesInvalid
 from bot.rules.policy import Policy, load_policy
+from bot.rules.triggers import Trigger, load_triggers
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Rules:
     directory: DirectoryData
     policy: Policy
     machines: dict[str, MachineSpec]
+    triggers: list[Trigger]
 
 
 def load_rules(folder: Path) -> Rules:
@@ -45,9 +47,14 @@ def load_rules(folder: Path) -> Rules:
         machines = load_machines(folder / "machines")
     except RulesInvalid as exc:
         errors += exc.errors
+    triggers: list[Trigger] = []
+    try:
+        triggers = load_triggers(folder / "triggers")
+    except RulesInvalid as exc:
+        errors += exc.errors
     if errors:
         raise RulesInvalid(errors)
-    return Rules(folder, directory, policy, machines)
+    return Rules(folder, directory, policy, machines, triggers)
 
 
 def check_rules(folder: Path) -> list[RuleError]:

@@ -72,10 +72,8 @@ def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], name: 
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.SafeLoader(  # scalar keys only; mappings as keys are not YAML we use
-                ""
-            ).construct_object(key_node)
-            key = str(key)
+            # Keys are names as written: `on:` is the key "on", not YAML 1.1's boolean.
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
             child = (*path, key)
             if key in out:
                 raise RulesInvalid(
@@ -91,4 +89,7 @@ def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], name: 
             lines[child] = item.start_mark.line + 1
             items.append(_construct(item, child, lines, name))
         return items
-    return yaml.SafeLoader("").construct_object(node)
+    return _SCALARS.construct_object(node)
+
+
+_SCALARS = yaml.SafeLoader("")

@@ -14,6 +14,7 @@ from pathlib import Path
 from adapters.console.convert import ScriptError, parse_script
 from bot import app
 from bot.config import ConfigError, load_config
+from bot.interaction.machines import load_machines, mermaid
 from bot.logs import configure
 from bot.rules.check import check_rules
 from bot.rules.errors import RulesInvalid
@@ -65,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("folder", nargs="?", type=Path, default=DEFAULT_RULES)
     check.set_defaults(func=_rules_check)
 
+    graph = rules_sub.add_parser("graph", help="print state machines as mermaid diagrams")
+    graph.add_argument("kind", nargs="?", help="one kind (voice, chat, ...); default: all")
+    graph.add_argument("--rules", type=Path, default=None, help="rules folder (default: ./rules)")
+    graph.set_defaults(func=_rules_graph)
+
     state = sub.add_parser("state", help="print the stored state of a data folder")
     state.add_argument("--data", type=Path, default=Path("data"), help="data folder")
     state.add_argument("--json", action="store_true", help="print JSON (the default)")
@@ -115,6 +121,17 @@ def _rules_check(args: argparse.Namespace) -> int:
         print(f"{args.folder}: {len(errors)} problem(s); the bot would not start.", file=sys.stderr)
         return 1
     print(f"{args.folder}: rules are valid.")
+    return 0
+
+
+def _rules_graph(args: argparse.Namespace) -> int:
+    specs = load_machines(_rules_dir(args.rules) / "machines")
+    if args.kind is not None and args.kind not in specs:
+        print(f"error: no machine '{args.kind}'; kinds: {', '.join(specs)}", file=sys.stderr)
+        return 2
+    for kind, spec in specs.items():
+        if args.kind in (None, kind):
+            print(mermaid(spec))
     return 0
 
 

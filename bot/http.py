@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.api import routes
 from bot.core import Core
 
 CORE = web.AppKey("core", Core)
@@ -15,6 +16,7 @@ def build_http_app(core: Core) -> web.Application:
     app[CORE] = core
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.add_routes(routes(core))
     return app
 
 

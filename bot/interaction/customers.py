@@ -52,6 +52,7 @@ class Customers:
                 ix, "said", {"who": f"customer:{name}", "text": text, "private": False}
             )
         self.engine.notify("interaction.created", ix)
+        await self.engine.core.settle()  # creation triggers (a greeting) act before routing
         note = await self.engine.offers.start(ix, "route", found, None)
         if ix.live and ix.offer is not None and not ix.offer.to:
             self.engine.tell(

@@ -87,11 +87,13 @@ class Engine:
 
     def reload_machines(self, specs: dict[str, MachineSpec]) -> None:
         """Swap in new machines, moving every live interaction over in its state (RUL-5)."""
-        machines = {kind: InteractionMachine(spec) for kind, spec in specs.items()}
         for ix in self.live.values():
             self.machines[ix.kind].remove_model(ix)
-            machines[ix.kind].add_model(ix, initial=ix.state)
-        self.specs, self.machines = specs, machines
+            self.cancel_timers(ix)
+        self.specs = specs
+        self.machines = {kind: InteractionMachine(spec) for kind, spec in specs.items()}
+        self.live.clear()
+        self.restore()  # fresh models, bound to the new machines, timers re-armed
 
     def recount_load(self) -> None:
         """Every member's busy flag from the interactions they are in."""

@@ -60,11 +60,19 @@ class Records:
             ],
         )
 
+    def load_one(self, journal: Journal, iid: str) -> Interaction | None:
+        """One interaction, live or closed, as stored."""
+        found = self._load(journal, "i.id = ?", [iid])
+        return found[0] if found else None
+
     def load_live(self, journal: Journal, only: set[str] | None = None) -> list[Interaction]:
         """Interactions not yet closed (all, or those in ``only``), with parties, oldest first."""
         where, params = "i.state != 'closed'", list(only or ())
         if only is not None:
             where += f" AND i.id IN ({', '.join('?' * len(params))})" if params else " AND 0"
+        return self._load(journal, where, params)
+
+    def _load(self, journal: Journal, where: str, params: list[str]) -> list[Interaction]:
         parties: dict[str, dict[str, Party]] = {}
         for iid, who, role, connected, joined, muted, done, about in self.conn.execute(
             "SELECT p.interaction_id, p.who, p.role, p.connected, p.joined, p.muted, p.done,"

@@ -1,4 +1,4 @@
-"""INT-2: customers arrive through the HTTP API; bad input gets a precise 4xx and changes nothing."""
+"""INT-2: customers arrive through the HTTP API; bad input gets a precise 4xx, changes nothing."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ async def test_bad_requests_are_refused_precisely_and_change_nothing_int_2(
 
 
 async def test_a_customer_already_in_an_interaction_is_refused_int_2(api) -> None:
-    client, core = api
+    client, _ = api
     body = {"kind": "chat", "customer": "Ann", "target": "group:support"}
     assert (await client.post("/api/interactions", json=body)).status == 201
     again = await client.post("/api/interactions", json=body)

@@ -42,6 +42,17 @@ ACTIONS = {
 TOP_KEYS = {"name", "on", "when", "do"}
 
 
+def render_tables() -> str:
+    """The events, fields and actions as markdown tables, for ``rules/README.md``."""
+    out = []
+    for title, rows in (("event", EVENTS), ("field", FIELDS), ("action", ACTIONS)):
+        out += [f"| {title} | meaning |", "|---|---|"]
+        out += [f"| `{name}` | {meaning} |" for name, meaning in rows.items()]
+        out.append("")
+    out.append("Texts may use any field as `{field}`; `when` may also test `case.NAME`.")
+    return "\n".join(out)
+
+
 @dataclass(frozen=True)
 class Trigger:
     """One validated trigger rule."""

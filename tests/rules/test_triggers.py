@@ -106,3 +106,12 @@ async def test_reload_keeps_live_interactions_and_a_bad_reload_keeps_the_old_rul
         assert "i1" not in console.core.engine.live
     finally:
         console.close()
+
+
+def test_rules_readme_documents_every_event_field_and_action_rul_3() -> None:
+    """Like datasette's docs test: the README's trigger tables are the code's tables."""
+    from bot.rules.triggers import render_tables
+
+    text = (RULES / "README.md").read_text(encoding="utf-8")
+    documented = text.split("<!-- triggers:start -->")[1].split("<!-- triggers:end -->")[0]
+    assert documented.strip() == render_tables().strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ from bot.config import Config
 from bot.core import Core
 from bot.http import build_http_app
 from bot.state import snapshot
+
+log = logging.getLogger("backline.app")
 
 BANNER = (
     "backline demo: you are @{member}. Type `help` for commands, `as @bob` to switch member,"
@@ -50,6 +53,19 @@ async def run_repl(rules: Path, database: Path, member: str) -> None:
         core.store.close()
 
 
+async def reload_on_signal(core: Core) -> None:
+    """SIGHUP: reload the rules between commands, like an admin's `reload` (RUL-5)."""
+
+    async def reload() -> list[str]:
+        return core.reload_rules()
+
+    problems = await core.act(reload)
+    if problems:
+        log.warning("SIGHUP: rules not reloaded, the old rules stay: %s", "; ".join(problems))
+    else:
+        log.warning("SIGHUP: rules reloaded")
+
+
 def _prompt(text: str) -> None:
     print(text, end="", flush=True)
 
@@ -65,9 +81,11 @@ async def serve(config: Config) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, core.reload_rules)
+    tasks: list[asyncio.Task[None]] = []
+    loop.add_signal_handler(
+        signal.SIGHUP, lambda: tasks.append(asyncio.create_task(reload_on_signal(core)))
+    )
     print(f"backline listening on http://{config.http.host}:{config.http.port}", flush=True)
-    tasks = []
     if config.console.enabled and sys.stdin.isatty():
         console = ConsoleAdapter(core, echo=False)
         console.current = config.console.member

@@ -15,17 +15,20 @@ from bot.dispatch.pipeline import STEPS, new_ref, run
 from bot.dispatch.table import CommandTable
 from bot.dispatch.turn import Turn
 from bot.events import Command
+from bot.inbox import Inbox
 from bot.interaction.automation import Automation
 from bot.interaction.engine import Engine
 from bot.interaction.machines import CUSTOMER_KINDS
+from bot.mailboxes import Mailboxes
 from bot.metrics import Metrics
-from bot.outbound import Say
+from bot.outbound import Priority, Say
 from bot.rules.check import Rules, load_rules
 from bot.rules.errors import RulesInvalid
 from bot.storage import Store
 
 log = logging.getLogger("backline.core")
 T = TypeVar("T")
+RETENTION_EVERY = 3600.0
 
 
 class Core:
@@ -44,6 +47,8 @@ class Core:
         self.metrics = Metrics()
         self.metrics.watch_availability(self.directory.counts)
         self._outbox: list[Say] = []
+        self.inbox = Inbox(self)
+        self.mailboxes = Mailboxes(self)
         self.engine = Engine(self, rules.machines)
         self.automation = Automation(self, rules.triggers)
         self.engine.listeners.append(self.automation.heard)
@@ -51,6 +56,7 @@ class Core:
             self.engine.restore()
             self.engine.recount_load()
             self.directory.became_available.clear()
+        self._schedule_retention()
 
     @classmethod
     def open(cls, rules_dir: Path, database: Path | str, clock: Clock) -> Core:
@@ -116,6 +122,51 @@ class Core:
             await self.act(fire)
         except Exception:
             log.exception("timer failed ref=%s", new_ref())
+
+    def _schedule_retention(self) -> None:
+        """Every hour, drop voicemail and read messages older than the rules keep them."""
+
+        async def sweep() -> None:
+            day, now = 86400.0, self.clock.now()
+            kept = self.policy.voicemail.keep_days, self.policy.messages.keep_days
+            voicemails = self.mailboxes.expire(now - kept[0] * day)
+            messages = self.inbox.expire(now - kept[1] * day)
+            if voicemails or messages:
+                self.store.append_event(
+                    now, "retention", data={"voicemails": voicemails, "messages": messages}
+                )
+
+        async def run() -> None:
+            await self.run_timer(sweep)
+            self._schedule_retention()
+
+        self.clock.call_at(self.clock.now() + RETENTION_EVERY, run)
+
+    async def adapter_changed(self, name: str, *, up: bool) -> None:
+        """An adapter went down or came back: tell the members it serves (MSG-2).
+
+        The message reaches them on the adapters still up; messages that waited for this
+        adapter are delivered once it is back.
+        """
+        affected = [
+            m for m in self.directory.data.members if name in self.directory.identities.platforms(m)
+        ]
+        self.delivery.mark(name, up=up)
+        text = (
+            f"{name} is back; messages held while it was down are being delivered."
+            if up
+            else f"{name} is down; you are reached on your other platforms meanwhile."
+        )
+
+        async def raise_it() -> None:
+            self.store.append_event(self.clock.now(), "adapter", subject=name, data={"up": up})
+            self.inbox.raise_message(
+                affected, text, kind="adapter", priority=Priority.NORMAL if up else Priority.HIGH
+            )
+
+        await self.act(raise_it)
+        if up:
+            await self.delivery.flush()
 
     def record_refusal(self, turn: Turn, message: str) -> None:
         """Log a refused command as an event, so refusals can be audited by ref."""

@@ -29,6 +29,7 @@ class Say:
     interaction: str | None = None
     private: bool = False
     priority: Priority = Priority.NORMAL
+    notice: bool = False  # a system message preview: a headline / notification with sound
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready form, for storing replies of idempotent deliveries."""
@@ -38,4 +39,5 @@ class Say:
             "interaction": self.interaction,
             "private": self.private,
             "priority": self.priority.value,
+            "notice": self.notice,
         }

@@ -14,8 +14,8 @@ def test_rules_graph_prints_a_mermaid_diagram_per_machine_rul_1() -> None:
     result = subprocess.run(
         [BACKLINE, "rules", "graph"], cwd=REPO, capture_output=True, text=True, check=True
     )
-    assert result.stdout.count("stateDiagram-v2") == 6
-    for title in ("voice", "chat", "email", "workitem", "im", "consultation"):
+    assert result.stdout.count("stateDiagram-v2") == 7
+    for title in ("voice", "chat", "email", "workitem", "im", "consultation", "voicemail"):
         assert f"\n{title}\n" in result.stdout
     assert "held --> active: resume" in result.stdout
     assert "ended --> closed: done [all_done]" in result.stdout

@@ -36,15 +36,24 @@ def picked(core: Core, turn: Turn) -> Interaction:
     return core.engine.pick(turn.me.id, iid)
 
 
+def offer_id(turn: Turn) -> str | None:
+    """The optional id of ``accept``/``decline``; anything else is refused, never ignored."""
+    iid, rest = split_id(turn)
+    if rest:
+        usage = turn.spec.usage if turn.spec else ""
+        raise CommandError(f"'{rest[0]}' is not an interaction id like i3. Usage: `{usage}`")
+    return iid
+
+
 async def accept(core: Core, turn: Turn) -> str:
     """Take what is offered to you."""
-    iid, _ = split_id(turn)
+    iid = offer_id(turn)
     return await core.engine.lifecycle.accept(turn.me.id, iid)
 
 
 async def decline(core: Core, turn: Turn) -> str:
     """Refuse what is offered to you."""
-    iid, _ = split_id(turn)
+    iid = offer_id(turn)
     return await core.engine.lifecycle.decline(turn.me.id, iid)
 
 
@@ -127,8 +136,12 @@ async def history(core: Core, turn: Turn) -> str:
         raise CommandError(
             f"You never took part in {iid}; only its parties and supervisors see it."
         )
+    # Silent monitoring stays silent: agents do not read it here either (SUP-1).
+    silent = not turn.me.has(Role.SUPERVISOR) and not core.policy.supervision.notify_agent
     lines = [f"History of {iid}:"]
     for event in events:
+        if silent and "monitor" in (event.data.get("role"), event.data.get("mode")):
+            continue
         at = time.strftime("%H:%M:%S", time.gmtime(event.at))
         detail = ", ".join(f"{k}={v}" for k, v in event.data.items() if v not in (None, "", []))
         lines.append(f"  {at} {event.kind} {detail}".rstrip())

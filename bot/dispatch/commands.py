@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bot.commands import admin, collaborate, directory, help, interactions, presence, supervise
+from bot.commands import (
+    admin,
+    collaborate,
+    directory,
+    help,
+    interactions,
+    messages,
+    presence,
+    supervise,
+)
 from bot.directory.model import Role
 from bot.dispatch.table import CommandSpec, CommandTable
 
@@ -78,6 +87,7 @@ def command_table() -> CommandTable:
                 "recent", "recent", "whom you contacted lately", directory.recent, spec="DIR-4"
             ),
             *INTERACTION_COMMANDS,
+            *MESSAGE_COMMANDS,
             CommandSpec(
                 "link",
                 "link @MEMBER PLATFORM HANDLE",
@@ -285,5 +295,49 @@ INTERACTION_COMMANDS = (
         (1, 1),
         SUPERVISOR,
         spec="SUP-7",
+    ),
+)
+
+
+MESSAGE_COMMANDS = (
+    CommandSpec(
+        "messages",
+        "messages [--page N | read ID|all | clear]",
+        "your system messages, newest first",
+        messages.messages,
+        (0, 2),
+        spec="MSG-1",
+    ),
+    CommandSpec(
+        "mailbox",
+        "mailbox [pin NNNN [MAILBOX]]",
+        "new and old voicemail per mailbox",
+        messages.mailbox,
+        (0, 3),
+        spec="MSG-4",
+    ),
+    CommandSpec(
+        "voicemail",
+        "voicemail [MAILBOX]",
+        "listen to a mailbox",
+        messages.voicemail,
+        (0, 1),
+        spec="MSG-5",
+    ),
+    CommandSpec(
+        "pin", "pin NNNN", "unlock a voicemail session", messages.pin, (1, 1), spec="MSG-5"
+    ),
+    CommandSpec("next", "next", "voicemail: go to the next message", messages.browse, spec="MSG-5"),
+    CommandSpec("play", "play", "voicemail: play the message", messages.browse, spec="MSG-5"),
+    CommandSpec("keep", "keep", "voicemail: keep the message", messages.browse, spec="MSG-5"),
+    CommandSpec("delete", "delete", "voicemail: delete the message", messages.browse, spec="MSG-5"),
+    CommandSpec(
+        "broadcast",
+        "broadcast [--priority P] [--to TARGET] TEXT",
+        "send a system message to members",
+        messages.broadcast,
+        (1, None),
+        frozenset({Role.ADMIN}),
+        spec="MSG-2",
     ),
 )

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from bot.directory.model import Group, Member
 from bot.errors import CommandError
-from bot.inbox import raise_message
 from bot.interaction.model import Interaction
 from bot.outbound import Priority
 from bot.rules.duration import format_duration
@@ -90,11 +89,11 @@ class Automation:
             recipients = self.recipients(
                 "supervisors" if action == "escalate" else str(arg["to"]), ix
             )
-            for member_id in recipients:
-                if action == "notify":
+            if action == "notify":
+                for member_id in recipients:
                     engine.tell(f"@{member_id}", text, ix)
-                else:
-                    raise_message(self.core, member_id, text, kind=action, priority=priority)
+            else:
+                self.core.inbox.raise_message(recipients, text, kind=action, priority=priority)
 
     def recipients(self, to: str, ix: Interaction) -> list[str]:
         """Member ids named by ``owner``, ``supervisors``, ``@member`` or ``group:NAME``."""

@@ -41,11 +41,21 @@ class Consults:
             raise CommandError("You cannot consult yourself.")
         if mode == "voice":
             self._voice_endpoint(found, me)
-            if any(c.mode == "voice" for c in self.of_parent(parent) if c.initiator == me):
+            if any(
+                c.mode == "voice" and c.state != "ended"
+                for c in self.of_parent(parent)
+                if c.initiator == me
+            ):
                 raise CommandError(
                     f"You already have a voice consultation on {parent.id}; end it or use `swap`."
                 )
-        await self.engine.fire(parent, "consult")
+        was_held = parent.state == "held"
+        if mode == "voice" or not parent.is_voice():  # only a voice consult holds a call (CON-7)
+            await self.engine.fire(parent, "consult")
+        elif "consult" not in self.engine.specs[parent.kind].triggers(parent.state):
+            raise CommandError(self.engine.impossible(parent, "consult"))
+        if parent.state == "held" and not was_held:
+            self.engine.lifecycle.customer_hears(parent, "You are on hold.")
         cx = self.engine.create(
             "consultation",
             parent=parent.id,
@@ -56,7 +66,12 @@ class Consults:
         )
         self.engine.set_owner(cx, me)
         self.engine.core.directory.contacts.record_contact(me, found.ref)
-        note = await self.engine.offers.start(cx, "consult", found, me, tried=(me,))
+        tried: tuple[str, ...] = (me,)
+        if mode == "voice" and isinstance(found, Group):  # ring only members with a phone
+            members = self.engine.offers.router.members_of(found)
+            directory = self.engine.core.directory
+            tried += tuple(m for m in members if directory.member(m).voice is None)
+        note = await self.engine.offers.start(cx, "consult", found, me, tried=tried)
         if cx.live:
             self.engine.set_focus(me, cx.id)
         self.engine.save(parent)
@@ -120,11 +135,11 @@ class Consults:
         """From a consultation: the consultant joins the parent (CON-9, CNF-1)."""
         parent, consultant = self._warm_parts(me, cx)
         await self._complete(cx)
+        await self.resume_parent(cx)  # before the join makes the call active (CON-7)
         reply = await self.engine.transfers.joined(parent, consultant, _warm(me, consultant))
         self.engine.tell(f"@{consultant}", reply, parent)
         self.engine.set_focus(consultant, parent.id)
         self.engine.set_focus(me, parent.id)
-        await self.resume_parent(cx)
         self.engine.save(parent)
         return f"Conference on {parent.id} with @{consultant}."
 
@@ -138,6 +153,11 @@ class Consults:
     async def end(self, me: str, cx: Interaction) -> str:
         """Either party ends a consultation or IM; the customer interaction goes on (CON-4)."""
         await self.engine.fire(cx, "end")
+        if cx.offer is not None:  # still ringing or waiting: withdraw it
+            for member_id in cx.offer.to:
+                self.engine.tell(f"@{member_id}", f"@{me} withdrew {cx.label}.", cx)
+            cx.offer = None
+            self.engine.cancel(cx, "offer")
         for party in cx.connected():
             self.engine.release(cx, party.who)
             if party.who != f"@{me}":

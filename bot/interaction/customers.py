@@ -41,6 +41,8 @@ class Customers:
         existing = self.interaction_of(name)
         if existing is not None:
             raise CommandError(f"Customer {name} is already in {existing.id}.")
+        if target.startswith("vm:"):
+            return await self.leave_message(kind, name, target.removeprefix("vm:")), ""
         found = self.engine.core.directory.resolve(target)
         data = dict(case or {})
         if text and SUBJECT_KEYS[kind]:
@@ -63,6 +65,17 @@ class Customers:
         self.engine.save(ix)
         return ix, note
 
+    async def leave_message(self, kind: str, name: str, box_id: str) -> Interaction:
+        """A call to ``vm:BOX``: the caller records a message (MSG-5)."""
+        box = self.engine.core.mailboxes.get(box_id)
+        if kind != "voice":
+            raise CommandError("Only a call can leave a voicemail: `sim call NAME vm:BOX`.")
+        ix = self.engine.create(kind, customer=name, target=f"vm:{box.id}")
+        self.engine.join(ix, f"customer:{name}", PartyRole.CUSTOMER)
+        await self.engine.voicemail.record(ix, box.id)
+        self.engine.save(ix)
+        return ix
+
     async def say(self, name: str, text: str) -> Interaction:
         """The customer writes (or speaks) in their interaction."""
         ix = self._mine(name)
@@ -79,6 +92,8 @@ class Customers:
     async def hang_up(self, name: str) -> Interaction:
         """The customer leaves: the interaction ends; consultations about it go on (CON-5)."""
         ix = self._mine(name)
+        if ix.state == "recording":
+            self.engine.voicemail.deposit_recording(ix)
         self.engine.lifecycle.members_hear(ix, f"{name} left {ix.id}.")
         await self.engine.lifecycle.finish(ix, by=None)
         return ix

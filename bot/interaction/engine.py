@@ -26,6 +26,7 @@ from bot.interaction.records import Records
 from bot.interaction.supervision import Supervision
 from bot.interaction.talk import Talk
 from bot.interaction.transfers import Transfers
+from bot.interaction.voicemail import VoicemailSessions
 from bot.outbound import Say
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class Engine:
         self.consults = Consults(self)
         self.supervision = Supervision(self)
         self.customers = Customers(self)
+        self.voicemail = VoicemailSessions(self)
 
     # -- loading and saving ---------------------------------------------------------
 
@@ -220,7 +222,7 @@ class Engine:
         counts: dict[str, int] = {}
         for ix in self.interactions_of(member_id):
             party = ix.parties[f"@{member_id}"]
-            if party.role not in HANDLERS:
+            if party.role not in HANDLERS or ix.kind == "voicemail":
                 continue
             if ix.is_voice() and ix.state != "wrapup":
                 return True

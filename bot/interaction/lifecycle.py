@@ -8,7 +8,6 @@ from bot.directory.model import Group, Member, Role
 from bot.directory.presence import PresenceState
 from bot.errors import CommandError
 from bot.interaction.model import HANDLERS, SUPERVISING, Interaction, Offer, PartyRole
-from bot.voicemail import deposit, group_mailbox
 
 if TYPE_CHECKING:
     from bot.interaction.engine import Engine
@@ -49,8 +48,25 @@ class Lifecycle:
             return ix
         pending = self.engine.offers.pending_for(me)
         if not pending:
-            raise CommandError("Nothing is offered to you right now.")
+            raise CommandError(self.taken_from(me) or "Nothing is offered to you right now.")
         return pending[-1]
+
+    def taken_from(self, me: str) -> str | None:
+        """``i2 was already taken by @chen.`` when an offer that rang ``me`` was taken (IM-5)."""
+        for ix in reversed(self.engine.live.values()):
+            if ix.party(f"@{me}") is not None:
+                continue
+            by = None
+            for event in self.engine.core.store.events(subject=ix.id):
+                if event.kind == "offered" and f"@{me}" in event.data["to"]:
+                    by = ""  # rung: not taken yet
+                elif by == "" and event.kind in ("declined", "timed_out"):
+                    by = None if event.data["by"] == f"@{me}" else by
+                elif by == "" and event.kind == "accepted":
+                    by = str(event.data["by"])
+            if by:
+                return f"{ix.id} was already taken by {by}."
+        return None
 
     async def accept(self, me: str, iid: str | None) -> str:
         """Take an offer: the interaction, a consultation, an IM, a transfer or a conference."""
@@ -121,6 +137,8 @@ class Lifecycle:
             return
         if purpose in ("consult", "im"):
             await self.engine.fire(ix, "expire" if timed_out else "decline")
+            for party in ix.connected():  # closed: nobody stays connected to it
+                self.engine.release(ix, party.who, done=True)
             what = "timed out" if timed_out else "did not start"
             self.engine.tell(f"@{by}", f"{reason} {ix.label} {what}.", ix)
             await self.engine.consults.resume_parent(ix)
@@ -128,10 +146,11 @@ class Lifecycle:
             return
         if purpose == "transfer":
             await self.engine.fire(ix, "transfer_failed")
-            still = ", still on hold" if ix.state == "held" else ""
+            held = ix.state == "held"
+            still, keep = (", still on hold", "`resume`") if held else ("", "keep it")
             self.engine.tell(
                 f"@{by}",
-                f"{reason} {ix.id} is back with you{still}; `resume`, or transfer it elsewhere.",
+                f"{reason} {ix.id} is back with you{still}; {keep}, or transfer it elsewhere.",
                 ix,
             )
         else:
@@ -142,12 +161,12 @@ class Lifecycle:
         """Leave the customer's message in the target's mailbox (GRP-3 fallback, TRF-6)."""
         if not ix.customer:
             return False
-        conn = self.engine.core.store.conn
-        box = found.id if isinstance(found, Member) else group_mailbox(conn, found.id)
+        mailboxes = self.engine.core.mailboxes
+        box = found.id if isinstance(found, Member) else mailboxes.group_box(found.id)
         if box is None:
             return False
         text = "\n".join(self.talk.transcript(ix)) or f"({ix.kind} from {ix.customer})"
-        deposit(conn, box, ix.customer, self.engine.core.clock.now(), text=text)
+        mailboxes.deposit(box, ix.customer, text=text)
         self.engine.event(ix, "voicemail", {"mailbox": box})
         self.customer_hears(
             ix, f"Nobody from {found.ref} is available; your message was left in the {box} mailbox."
@@ -175,6 +194,8 @@ class Lifecycle:
         """End an interaction for everyone (the owner) or a consultation/IM (either party)."""
         if ix.kind in ("consultation", "im"):
             return await self.engine.consults.end(me, ix)
+        if ix.kind == "voicemail":
+            return await self.engine.voicemail.end(me, ix)
         if ix.owner != me:
             raise CommandError(
                 f"Only the owner @{ix.owner} can end {ix.id}; `leave` drops you out."
@@ -254,8 +275,8 @@ class Lifecycle:
         assert party is not None
         if party.role in SUPERVISING:
             return await self.engine.supervision.leave(me, ix)
-        if ix.kind in ("consultation", "im"):
-            return await self.engine.consults.end(me, ix)
+        if ix.kind in ("consultation", "im", "voicemail"):
+            return await self.end(me, ix)
         if not party.connected:
             raise CommandError(f"You already left {ix.id}.")
         await self.engine.fire(ix, "leave")
@@ -315,7 +336,7 @@ class Lifecycle:
             raise CommandError(f"{who} is not connected to {ix.id}.")
         target.muted = muted
         self.engine.event(ix, "muted" if muted else "unmuted", {"who": who}, actor=me)
-        self.members_hear(ix, f"@{me} {'muted' if muted else 'unmuted'} {who} in {ix.id}.")
+        self.members_hear(ix, f"@{me} {'muted' if muted else 'unmuted'} {who} in {ix.id}.", but=who)
         self.engine.tell(who, f"You are {'muted' if muted else 'no longer muted'} in {ix.id}.", ix)
         self.engine.save(ix)
         return f"{who} is {'muted' if muted else 'unmuted'}."

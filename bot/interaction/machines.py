@@ -18,7 +18,7 @@ from transitions.extensions.asyncio import AsyncMachine
 from bot.rules.errors import RuleError, RulesInvalid
 from bot.rules.source import KeyPath, Source, load_source
 
-KINDS = ("voice", "chat", "email", "workitem", "im", "consultation")
+KINDS = ("voice", "chat", "email", "workitem", "im", "consultation", "voicemail")
 CUSTOMER_KINDS = ("voice", "chat", "email", "workitem")
 TERMINAL = "closed"
 CALLBACK_KEYS = ("conditions", "unless", "before", "after", "prepare")

@@ -83,8 +83,8 @@ class Offers:
         self.engine.arm(ix, "offer", ix.offer.expires, self.expiry(ix))
         self.engine.event(ix, "waiting", {"target": found.ref, "until": ix.offer.expires})
         self.engine.save(ix)
-        who = found.ref if isinstance(found, Member) else f"nobody in {found.ref}"
-        return f"{who} is not available now; waiting up to {format_duration(seconds)}."
+        who = f"{found.ref} is not" if isinstance(found, Member) else f"nobody in {found.ref} is"
+        return f"{who} available now; waiting up to {format_duration(seconds)}."
 
     async def _ring(self, ix: Interaction, offer: Offer) -> None:
         ix.offer = offer
@@ -143,7 +143,10 @@ class Offers:
                 and ix.owner != member_id
                 and ix.party(f"@{member_id}") is None
             ):
-                raise CommandError(f"{ix.id} was already taken by @{ix.owner}.")
+                # the member who accepted last (an IM's owner is its initiator, not the taker)
+                taken = self.engine.core.store.events(subject=ix.id, kind="accepted")
+                by = str(taken[-1].data["by"]) if taken else f"@{ix.owner}"
+                raise CommandError(f"{ix.id} was already taken by {by}.")
             raise CommandError(f"Nothing about {ix.id} is offered to you now.")
         ix.offer = None
         self.engine.cancel(ix, "offer")
@@ -212,16 +215,23 @@ class Offers:
                     ix,
                     offer,
                     f"Nobody in {found.ref} answered within {waited}; "
-                    f"trying {fallback.ref}. {note}",
+                    f"trying {fallback.ref}. {note[0].upper()}{note[1:]}",
                 )
             return
-        if policy == "voicemail" and await self.engine.lifecycle.to_voicemail(ix, offer, found):
+        # A conference only adds someone: the customer stays with the owner, never to voicemail.
+        if (
+            policy == "voicemail"
+            and offer.purpose != "conference"
+            and await self.engine.lifecycle.to_voicemail(ix, offer, found)
+        ):
             return
         await self.fail(
             ix,
             offer.purpose,
             offer.by,
-            f"Nobody in {found.ref} became available within {waited}.",
+            f"{found.ref} did not become available within {waited}."
+            if isinstance(found, Member)
+            else f"Nobody in {found.ref} became available within {waited}.",
             found,
         )
 

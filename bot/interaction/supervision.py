@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.directory.model import Member
 from bot.errors import CommandError
 from bot.interaction.machines import CUSTOMER_KINDS
-from bot.interaction.model import SUPERVISING, Interaction, PartyRole
+from bot.interaction.model import HANDLERS, SUPERVISING, Interaction, PartyRole
 
 if TYPE_CHECKING:
     from bot.interaction.engine import Engine
@@ -16,7 +16,7 @@ MODES = {"monitor": PartyRole.MONITOR, "coach": PartyRole.COACH, "barge": PartyR
 VERBS = {
     PartyRole.MONITOR: "monitoring",
     PartyRole.COACH: "coaching",
-    PartyRole.BARGER: "barged in on",
+    PartyRole.BARGER: "barging in on",
 }
 
 
@@ -117,8 +117,11 @@ class Supervision:
         party = ix.party(f"@{me}")
         assert party is not None
         self.engine.release(ix, f"@{me}")
-        if party.role is PartyRole.BARGER:
+        if party.role is PartyRole.BARGER:  # heard by all, so all hear them go (SUP-3)
             self.engine.lifecycle.members_hear(ix, f"@{me} left {ix.id}.")
+            self.engine.lifecycle.customer_hears(
+                ix, f"{self.engine.talk.display_name('@' + me)} left."
+            )
         elif self.engine.core.policy.supervision.notify_agent and party.about:
             self.engine.tell(f"@{party.about}", f"@{me} stopped supervising you on {ix.id}.", ix)
         self.engine.save(ix)
@@ -143,8 +146,22 @@ class Supervision:
             self.engine.tell(f"@{supervisor}", reply, ix)
 
     async def agent_left(self, agent_id: str, ix: Interaction) -> None:
-        """With ``supervision.scope: agent``, supervision ends when the agent leaves."""
+        """With ``supervision.scope: agent``, supervision ends when the agent leaves.
+
+        With ``scope: call`` it stays on the call and follows its new owner (a coach
+        whispers to whoever handles it now).
+        """
         if self.engine.core.policy.supervision.scope != "agent":
+            handlers = [m for m in ix.members(*HANDLERS) if m != agent_id]
+            now = ix.owner if ix.owner in handlers else next(iter(handlers), None)
+            for party in ix.connected():
+                if party.role in SUPERVISING and party.about == agent_id and now:
+                    party.about = now
+                    self.engine.tell(
+                        party.who,
+                        f"@{agent_id} left {ix.id}; you are now {VERBS[party.role]} @{now}.",
+                        ix,
+                    )
             return
         for party in ix.connected():
             if party.role in SUPERVISING and party.about == agent_id and party.member_id:

@@ -69,7 +69,10 @@ class Transfers:
             if unavailable:
                 return unavailable
             wait = True
+        was_held = ix.state == "held"
         await self.engine.fire(ix, "transfer")
+        if ix.state == "held" and not was_held:
+            self.engine.lifecycle.customer_hears(ix, "You are on hold.")
         self.engine.core.directory.contacts.record_contact(me, found.ref)
         note = await self.engine.offers.start(
             ix, "transfer", found, me, tried=self._exclude(ix), wait=wait

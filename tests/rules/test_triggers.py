@@ -67,7 +67,7 @@ async def test_a_call_on_hold_too_long_is_escalated_rul_3(console: Console) -> N
     await console.run("tick 2s")
     assert console.received("@bob") == ["(i1) i1: Bo has been on hold for 2m."]
     assert console.received("@sam") == [
-        "(!) New message: i1 (Bo) has been on hold for 2m; owner @bob."
+        "(!) New message #1 (escalate): i1 (Bo) has been on hold for 2m; owner @bob."
     ]
     state = snapshot(console.core.store)
     assert state["inbox"]["sam"][0]["priority"] == "high"

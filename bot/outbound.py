@@ -30,14 +30,3 @@ class Say:
     private: bool = False
     priority: Priority = Priority.NORMAL
     notice: bool = False  # a system message preview: a headline / notification with sound
-
-    def as_dict(self) -> dict[str, object]:
-        """A JSON-ready form, for storing replies of idempotent deliveries."""
-        return {
-            "to": self.to,
-            "text": self.text,
-            "interaction": self.interaction,
-            "private": self.private,
-            "priority": self.priority.value,
-            "notice": self.notice,
-        }

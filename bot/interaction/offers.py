@@ -101,7 +101,7 @@ class Offers:
 
     def invitation(self, ix: Interaction, offer: Offer) -> str:
         """What a rung member sees."""
-        wait = format_duration(offer.expires - self.now)
+        wait = format_duration(max(1, round(offer.expires - self.now)))
         by = f"@{offer.by}" if offer.by else (ix.customer or "someone")
         what = {
             "route": f"New {'call' if ix.kind == 'voice' else ix.kind} from {ix.customer or by}",

@@ -7,7 +7,9 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from aiohttp import web
 
@@ -70,11 +72,30 @@ def _prompt(text: str) -> None:
     print(text, end="", flush=True)
 
 
+class Adapter(Protocol):
+    """A platform adapter as ``serve`` runs it: connect on start, disconnect on stop."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Connect and begin listening."""
+
+    async def stop(self) -> None:
+        """Disconnect."""
+
+
+# Each returns the adapter its settings enable (mounting its routes on the HTTP app), or None.
+AdapterFactory = Callable[[Config, Core, web.Application], Adapter | None]
+ADAPTERS: list[AdapterFactory] = []
+
+
 async def serve(config: Config) -> None:
     """Start the store, the HTTP server and the enabled adapters; stop on SIGTERM/SIGINT."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     core = Core.open(config.rules_dir, config.database, SystemClock())
-    runner = web.AppRunner(build_http_app(core))
+    http = build_http_app(core)
+    adapters = [a for factory in ADAPTERS if (a := factory(config, core, http)) is not None]
+    runner = web.AppRunner(http)
     await runner.setup()
     await web.TCPSite(runner, config.http.host, config.http.port).start()
     stop = asyncio.Event()
@@ -91,9 +112,13 @@ async def serve(config: Config) -> None:
         console.current = config.console.member
         tasks.append(asyncio.create_task(console.repl(stdin_lines(), _prompt)))
     try:
+        for adapter in adapters:
+            await adapter.start()
         await stop.wait()
     finally:
         for task in tasks:
             task.cancel()
+        for adapter in reversed(adapters):
+            await adapter.stop()
         await runner.cleanup()
         core.store.close()

@@ -77,7 +77,7 @@ CHOICES = {
 
 def _set_env(values: dict[str, Any], name: str, value: str) -> None:
     key = name.removeprefix("BACKLINE_").lower()
-    for section in ("http", "console"):
+    for section in _sections():
         if key.startswith(section + "_"):
             table = values.setdefault(section, {})
             if not isinstance(table, dict):
@@ -85,6 +85,14 @@ def _set_env(values: dict[str, Any], name: str, value: str) -> None:
             table[key.removeprefix(section + "_")] = value
             return
     values[key] = value
+
+
+def _sections() -> list[str]:
+    """Names of the settings tables (``[http]``, ``[console]``, one per adapter)."""
+    defaults = Config()
+    return [
+        f.name for f in fields(Config) if hasattr(getattr(defaults, f.name), "__dataclass_fields__")
+    ]
 
 
 def _build(cls: type[Any], values: Mapping[str, Any], where: str, prefix: str) -> Any:

@@ -164,9 +164,9 @@ class Core:
                 affected, text, kind="adapter", priority=Priority.NORMAL if up else Priority.HIGH
             )
 
-        await self.act(raise_it)
-        if up:
+        if up:  # what waited goes first, in order; the "back" news must not precede "down"
             await self.delivery.flush()
+        await self.act(raise_it)
 
     def record_refusal(self, turn: Turn, message: str) -> None:
         """Log a refused command as an event, so refusals can be audited by ref."""

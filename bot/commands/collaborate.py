@@ -36,9 +36,9 @@ async def swap(core: Core, turn: Turn) -> str:
     return await core.engine.consults.swap(turn.me.id)
 
 
-def _target_and_flags(turn: Turn) -> tuple[str | None, bool]:
-    """``[now] [TARGET] [--explain]``; ``now`` only says: no consultation first."""
-    words = list(turn.args)
+def _target_and_flags(turn: Turn) -> tuple[str | None, str | None, bool]:
+    """``[ID] [now] [TARGET] [--explain]``; ``now`` only says: no consultation first."""
+    iid, words = split_id(turn)
     explain = "--explain" in words
     words = [w for w in words if w != "--explain"]
     now = bool(words) and words[0].lower() == "now"
@@ -48,14 +48,14 @@ def _target_and_flags(turn: Turn) -> tuple[str | None, bool]:
             raise CommandError(f"Usage: `{turn.spec.usage if turn.spec else ''}`: now to whom?")
     if len(words) > 1:
         raise CommandError(f"Usage: `{turn.spec.usage if turn.spec else ''}`")
-    return (words[0] if words else None), explain
+    return iid, (words[0] if words else None), explain
 
 
 async def transfer(core: Core, turn: Turn) -> str:
     """Transfer instantly to a target, or complete a warm transfer from a consultation."""
     engine, me = core.engine, turn.me.id
-    target, explain = _target_and_flags(turn)
-    current = engine.pick(me, turn.command.context)
+    iid, target, explain = _target_and_flags(turn)
+    current = engine.pick(me, iid)
     if target is None:
         if explain:
             raise CommandError("`--explain` needs a target: `transfer TARGET --explain`.")
@@ -72,8 +72,8 @@ async def transfer(core: Core, turn: Turn) -> str:
 async def conference(core: Core, turn: Turn) -> str:
     """Add a target to the interaction, or complete a warm conference from a consultation."""
     engine, me = core.engine, turn.me.id
-    target, explain = _target_and_flags(turn)
-    current = engine.pick(me, turn.command.context)
+    iid, target, explain = _target_and_flags(turn)
+    current = engine.pick(me, iid)
     if target is None:
         return await engine.consults.warm_conference(
             me, engine.consults.consultation_of(me, current)
@@ -83,7 +83,7 @@ async def conference(core: Core, turn: Turn) -> str:
     if ix is None:
         raise CommandError(f"{current.parent} has ended; there is nobody to conference with.")
     if explain:
-        return engine.transfers.explain(ix, found)
+        return engine.transfers.explain(ix, found, conference=True)
     return await engine.transfers.conference(me, ix, found) or f"Nobody was added to {ix.id}."
 
 

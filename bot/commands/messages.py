@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.errors import CommandError
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from bot.dispatch.turn import Turn
 
 PIN = re.compile(r"^\d{4,8}$")
+MESSAGE_ID = re.compile(r"#?([0-9]{1,18})")  # ASCII digits that fit a SQLite integer
+PAGE = re.compile(r"0*[1-9][0-9]{0,8}")
 
 
 async def messages(core: Core, turn: Turn) -> str:
@@ -23,16 +26,17 @@ async def messages(core: Core, turn: Turn) -> str:
     if args[:1] == ["read"] and len(args) == 2:
         if args[1] == "all":
             return f"Marked {inbox.read_all(me)} message(s) read."
-        if not args[1].lstrip("#").isdigit():
+        number = MESSAGE_ID.fullmatch(args[1])
+        if number is None:
             raise CommandError(
                 "Usage: `messages read ID` (a number from `messages`) or `messages read all`."
             )
-        message = inbox.open(me, int(args[1].lstrip("#")))
-        return message.line().replace(" · new — ", " · read — ")
+        message = inbox.open(me, int(number[1]))
+        return replace(message, status="read").line()
     if args == ["clear"]:
         return f"Cleared {inbox.clear(me)} read message(s); new ones stay."
     page = 1
-    if args[:1] == ["--page"] and len(args) == 2 and args[1].isdigit() and int(args[1]) >= 1:
+    if args[:1] == ["--page"] and len(args) == 2 and PAGE.fullmatch(args[1]):
         page = int(args[1])
     elif args:
         raise CommandError(
@@ -99,6 +103,8 @@ async def voicemail(core: Core, turn: Turn) -> str:
 
 
 def _session(core: Core, turn: Turn) -> Interaction:
+    if turn.command.context is None and core.engine.current(turn.me.id) is None:
+        raise CommandError("Start a voicemail session first: `voicemail [MAILBOX]`.")
     ix = core.engine.pick(turn.me.id, turn.command.context)
     return core.engine.voicemail.session(turn.me.id, ix)
 

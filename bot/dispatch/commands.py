@@ -189,10 +189,10 @@ INTERACTION_COMMANDS = (
     ),
     CommandSpec(
         "transfer",
-        "transfer [now] [TARGET] [--explain]",
+        "transfer [ID] [now] [TARGET] [--explain]",
         "hand the interaction over (warm from a consultation)",
         collaborate.transfer,
-        (0, 3),
+        (0, 4),
         spec="TRF-1",
         details="`transfer TARGET` and `transfer now TARGET` transfer at once; inside a "
         "consultation, `transfer` hands over to the consultant. `--explain` says who "
@@ -200,10 +200,10 @@ INTERACTION_COMMANDS = (
     ),
     CommandSpec(
         "conference",
-        "conference [now] [TARGET] [--explain]",
+        "conference [ID] [now] [TARGET] [--explain]",
         "add someone (warm from a consultation)",
         collaborate.conference,
-        (0, 3),
+        (0, 4),
         spec="CNF-1",
     ),
     CommandSpec(

@@ -250,7 +250,12 @@ class Consults:
             self.engine.event(
                 im, "said", {"who": f"@{me}", "text": text, "private": True}, actor=me
             )
-        if policy.auto_accept and isinstance(found, Member):
+        # Auto-accept skips the invitation, not availability: a logged-off member is not there.
+        if (
+            policy.auto_accept
+            and isinstance(found, Member)
+            and self.engine.offers.router.available(found.id)
+        ):
             await self.engine.fire(im, "ring")
             await self.engine.fire(im, "accept")
             self.engine.join(im, found.ref, PartyRole.MEMBER)

@@ -181,6 +181,8 @@ class Engine:
         party = ix.parties.get(who)
         if party is None:
             party = ix.parties[who] = Party(who, role, self.core.clock.now())
+        if not party.connected:  # a new leg starts unmuted (CNF-2)
+            party.muted = False
         party.role, party.connected, party.done = role, True, False
         if party.member_id:
             self.refresh_load(party.member_id)

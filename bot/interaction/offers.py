@@ -60,6 +60,13 @@ class Offers:
         """
         plan = self.router.plan(found, tried)
         ring = tuple(self.router.choose(found, tried)) if everyone else plan.ring
+        if (
+            not ring
+            and purpose == "im"
+            and isinstance(found, Member)
+            and self.router.signed_in(found.id)
+        ):
+            ring = (found.id,)  # an IM reaches a colleague who is busy or not ready, too
         if ring:
             await self._ring(
                 ix, Offer(purpose, ring, found.ref, by, self.now + self._timeout(purpose), tried)
@@ -145,8 +152,8 @@ class Offers:
             ):
                 # the member who accepted last (an IM's owner is its initiator, not the taker)
                 taken = self.engine.core.store.events(subject=ix.id, kind="accepted")
-                by = str(taken[-1].data["by"]) if taken else f"@{ix.owner}"
-                raise CommandError(f"{ix.id} was already taken by {by}.")
+                if taken:
+                    raise CommandError(f"{ix.id} was already taken by {taken[-1].data['by']}.")
             raise CommandError(f"Nothing about {ix.id} is offered to you now.")
         ix.offer = None
         self.engine.cancel(ix, "offer")

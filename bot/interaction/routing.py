@@ -80,6 +80,11 @@ class Router:
         presence = self.directory.presence(member_id)
         return presence.available and not self.ringing(member_id)
 
+    def signed_in(self, member_id: str) -> bool:
+        """Logged in and not answering another offer: enough to receive an IM (IM-1)."""
+        presence = self.directory.presence(member_id)
+        return presence.state is not PresenceState.LOGGED_OFF and not self.ringing(member_id)
+
     def choose(self, found: Member | Group, exclude: tuple[str, ...] = ()) -> list[str]:
         """Available members of the target, the best first (longest idle, fewest live)."""
         members = [m for m in self.members_of(found) if m not in exclude and self.available(m)]

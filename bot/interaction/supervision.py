@@ -83,6 +83,9 @@ class Supervision:
                 "You already supervise a voice interaction; `leave` it first (SUP-7)."
             )
         await self.engine.fire(ix, "supervise")
+        if switching and party is not None and party.role is PartyRole.BARGER:
+            name = self.engine.talk.display_name(f"@{me}")
+            self.engine.lifecycle.customer_hears(ix, f"{name} left.")  # silent from now on
         party = self.engine.join(ix, f"@{me}", role)
         party.about = agent.id
         self.engine.event(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.directory.model import Group, Member
@@ -28,17 +29,21 @@ class Transfers:
             pending = ", ".join(f"@{m}" for m in ix.offer.to) or ix.offer.target
             raise CommandError(f"{ix.id} already has a {ix.offer.purpose} pending ({pending}).")
 
-    def explain(self, ix: Interaction, found: Member | Group) -> str:
-        """Who would get it and why, changing nothing (GRP-5)."""
+    def explain(self, ix: Interaction, found: Member | Group, *, conference: bool = False) -> str:
+        """Who would get it and why, changing nothing (GRP-5).
+
+        A conference never sends the customer to voicemail: unanswered, nobody is added.
+        """
         router = self.engine.offers.router
         if isinstance(found, Member):
             if router.available(found.id):
                 return f"{found.ref} is ready: it would ring {found.ref}."
-            rule = self.unavailable_rule(ix)
+            rule = "nobody would be added" if conference else self.unavailable_rule(ix)
             return f"{router.unavailable_reason(found).capitalize()}: {rule}."
-        return router.plan(found, self._exclude(ix)).explain(
-            self.engine.core.policy.routing.wait_for_agent
-        )
+        plan = router.plan(found, self._exclude(ix))
+        if conference and plan.when_empty == "voicemail":
+            plan = replace(plan, when_empty="wait")
+        return plan.explain(self.engine.core.policy.routing.wait_for_agent)
 
     def unavailable_rule(self, ix: Interaction) -> str:
         """What a transfer to an unavailable member does (TRF-6)."""
@@ -63,6 +68,7 @@ class Transfers:
         self._check(me, ix, "transfer")
         if found.ref == f"@{me}":
             raise CommandError("You already own it.")
+        self.engine.event(ix, "transfer_requested", {"to": found.ref}, actor=me)
         wait = False
         if isinstance(found, Member) and not self.engine.offers.router.available(found.id):
             unavailable = await self.to_unavailable(me, ix, found)
@@ -93,7 +99,8 @@ class Transfers:
             else policy.chat_when_unavailable == "message"
         )
         if wants_voicemail and await self.engine.lifecycle.to_voicemail(ix, offer, member):
-            return f"{reason[0].upper()}{reason[1:]}; {ix.id} went to {member.ref}'s voicemail."
+            where = "voicemail" if ix.is_voice() else "messages"
+            return f"{reason[0].upper()}{reason[1:]}; {ix.id} went to {member.ref}'s {where}."
         if not ix.is_voice() and policy.chat_when_unavailable == "queue":
             return ""  # offered when they are ready: the normal path waits for them
         raise CommandError(
@@ -134,7 +141,10 @@ class Transfers:
 
     async def joined(self, ix: Interaction, me: str, offer: Offer) -> str:
         """The invited member accepted: they join as a member (CNF-1, CNF-7)."""
+        was_held = ix.state == "held"
         await self.engine.fire(ix, "join")
+        if was_held and ix.state != "held":  # the caller is brought into the conference
+            self.engine.lifecycle.customer_hears(ix, "You are off hold.")
         self.engine.join(ix, f"@{me}", PartyRole.MEMBER)
         self.engine.lifecycle.members_hear(ix, f"@{me} joined {ix.id}.", but=f"@{me}")
         if self.engine.core.policy.conference.announce_to_customer:

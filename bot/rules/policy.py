@@ -196,7 +196,9 @@ class SupervisionPolicy:
     scope: Literal["call", "agent"] = field(
         default="call",
         metadata=about(
-            "`monitor` follows the current call only, or the agent's next ones.", "SUP-7"
+            "`call`: supervision stays with the interaction (and its new owner); `agent`: it"
+            " ends when the supervised agent leaves it.",
+            "SUP-7",
         ),
     )
     own_groups_only: bool = field(

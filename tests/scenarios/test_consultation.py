@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
 from bot.state import snapshot
 from tests.support.console import Console
+from tests.support.state import assert_never_received, parties, presence, stored
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
 ANN = "customer:Ann"
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def stored(console: Console, iid: str) -> dict[str, Any]:
-    """One interaction of the stored snapshot."""
-    found = [i for i in snapshot(console.core.store)["interactions"] if i["id"] == iid]
-    assert found, f"{iid} is not stored"
-    return found[0]
-
-
-def parties(console: Console, iid: str) -> dict[str, tuple[str, bool]]:
-    """``{who: (role, connected)}`` of a stored interaction."""
-    return {p["who"]: (p["role"], p["connected"]) for p in stored(console, iid)["parties"]}
-
-
-def presence(console: Console, member: str) -> str:
-    """A member's presence as the snapshot shows it."""
-    return next(m["presence"] for m in snapshot(console.core.store)["members"] if m["id"] == member)
-
-
-def assert_never_received(console: Console, who: str, *tokens: str) -> None:
-    """Nothing ever delivered to ``who`` contains any of ``tokens``."""
-    lines = console.received(who, since_mark=False)
-    leaked = [line for line in lines if any(t in line for t in tokens)]
-    assert leaked == [], f"{who} saw private content: {leaked}"
 
 
 async def chat_with_ann(console: Console, *ready: str) -> None:

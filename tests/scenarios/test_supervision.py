@@ -5,47 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.state import snapshot
-from tests.support.console import Console, copy_rules
+from tests.support.console import Console
+from tests.support.state import edited_policy, mentioning, parties, presence, stored
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)")
-
-
-def edited_policy(tmp_path: Path, old: str, new: str) -> Path:
-    """A copy of the shipped rules with one policy line changed."""
-    rules = copy_rules(tmp_path)
-    policy = rules / "policy.yaml"
-    text = policy.read_text(encoding="utf-8")
-    assert old in text
-    policy.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return rules
-
-
-def stored(console: Console, iid: str) -> dict[str, Any]:
-    """The stored snapshot of one interaction."""
-    found = [ix for ix in snapshot(console.core.store)["interactions"] if ix["id"] == iid]
-    assert found, f"{iid} is not stored"
-    return found[0]
-
-
-def parties(console: Console, iid: str) -> dict[str, tuple[str, bool]]:
-    """``{who: (role, connected)}`` of one stored interaction."""
-    return {p["who"]: (p["role"], p["connected"]) for p in stored(console, iid)["parties"]}
-
-
-def presence(console: Console, member: str) -> str:
-    """The presence others see for ``member``, as stored."""
-    members = snapshot(console.core.store)["members"]
-    return next(m["presence"] for m in members if m["id"] == member)
-
-
-def mentioning(lines: list[str], token: str) -> list[str]:
-    """The lines that contain ``token``."""
-    return [line for line in lines if token in line]
 
 
 async def alice_on_a_call(console: Console, kind: str = "voice") -> None:

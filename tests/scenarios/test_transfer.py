@@ -6,40 +6,18 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.state import snapshot
 from tests.support.console import Console, copy_rules
+from tests.support.state import available, parties, presence, stored
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
 ANN = "customer:Ann"
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def stored(console: Console, iid: str) -> dict[str, Any]:
-    """One interaction of the stored snapshot."""
-    found = [i for i in snapshot(console.core.store)["interactions"] if i["id"] == iid]
-    assert found, f"{iid} is not stored"
-    return found[0]
-
-
-def parties(console: Console, iid: str) -> dict[str, tuple[str, bool]]:
-    """``{who: (role, connected)}`` of a stored interaction."""
-    return {p["who"]: (p["role"], p["connected"]) for p in stored(console, iid)["parties"]}
-
-
-def presence(console: Console, member: str) -> str:
-    """A member's presence as the snapshot shows it."""
-    return next(m["presence"] for m in snapshot(console.core.store)["members"] if m["id"] == member)
-
-
-def available(console: Console, group: str) -> int:
-    """A group's available count as stored."""
-    return next(g["available"] for g in snapshot(console.core.store)["groups"] if g["id"] == group)
 
 
 def assert_one_owner(console: Console, iid: str, owner: str) -> None:

@@ -34,7 +34,7 @@ class Consults:
         """Start a consultation about ``parent`` that its customer never sees (CON-1, CON-2)."""
         if parent.kind not in CUSTOMER_KINDS:
             raise CommandError(
-                f"{parent.id} is a {parent.kind}; consult about a customer interaction."
+                f"{parent.id} is an internal {parent.kind}; consult about a customer interaction."
             )
         mode = mode or ("voice" if parent.kind == "voice" else "chat")
         if found.ref == f"@{me}":

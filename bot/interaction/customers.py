@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bot.errors import CommandError
 from bot.interaction.machines import CUSTOMER_KINDS
 from bot.interaction.model import Interaction, PartyRole
+from bot.interaction.offers import WAIT_PLEASE
 
 if TYPE_CHECKING:
     from bot.interaction.engine import Engine
@@ -22,7 +23,7 @@ class Customers:
 
     def interaction_of(self, name: str) -> Interaction | None:
         """The customer's live, connected interaction."""
-        for ix in self.engine.live.values():
+        for ix in self.engine.of_party(f"customer:{name}"):
             party = ix.party(f"customer:{name}")
             if party is not None and party.connected:
                 return ix
@@ -57,11 +58,7 @@ class Customers:
         await self.engine.core.settle()  # creation triggers (a greeting) act before routing
         note = await self.engine.offers.start(ix, "route", found, None)
         if ix.live and ix.offer is not None and not ix.offer.to:
-            self.engine.tell(
-                f"customer:{name}",
-                "Please hold on: everyone is busy; we will be with you shortly.",
-                ix,
-            )
+            self.engine.tell(f"customer:{name}", WAIT_PLEASE, ix)
         self.engine.save(ix)
         return ix, note
 

@@ -18,7 +18,7 @@ from bot.directory.presence import PresenceState
 from bot.errors import CommandError
 from bot.interaction.consults import Consults
 from bot.interaction.customers import Customers
-from bot.interaction.lifecycle import Lifecycle
+from bot.interaction.lifecycle import TIMED_ACW, Lifecycle
 from bot.interaction.machines import InteractionMachine, MachineSpec
 from bot.interaction.model import HANDLERS, Interaction, Party, PartyRole
 from bot.interaction.offers import Offers
@@ -47,6 +47,9 @@ class Engine:
         self.touched: set[str] = set()  # changed in the open transaction
         self.listeners: list[Callable[[str, Interaction], None]] = []
         self._focus: dict[str, str] = {}
+        # Indexes, so no operation scans every live interaction (50k live stay cheap):
+        self._by_party: dict[str, set[str]] = {}  # "@bob"/"customer:Ann" → ids with that party
+        self._offered: dict[str, Interaction] = {}  # saved with an offer (re-checked on read)
         self._timers: dict[tuple[str, str], Timer] = {}
         self.free_since: dict[str, float] = {}
         self.offers = Offers(self)
@@ -69,15 +72,28 @@ class Engine:
         for iid in list(self.live) if only is None else only:
             if iid in self.live:
                 ix = self.live.pop(iid)
+                self._unindex(ix)
                 self.machines[ix.kind].remove_model(ix)
                 self.cancel_timers(ix)
         for ix in self.records.load_live(self, only):
             self.machines[ix.kind].add_model(ix, initial=ix.state)
             self.live[ix.id] = ix
+            self._index(ix)
             if ix.offer is not None:
                 self.arm(ix, "offer", ix.offer.expires, self.offers.expiry(ix))
         self._focus = self.records.focus()
         self.touched.clear()
+        if only is None:
+            self.resume_after_call_work()
+
+    def resume_after_call_work(self) -> None:
+        """Timed after-call work still ends on time after a restart (INT-4, OPS-2)."""
+        seconds = self.core.policy.interaction.after_call_work
+        for member_id in self.core.directory.data.members:
+            presence = self.core.directory.presence(member_id)
+            if presence.state is PresenceState.AFTER_CALL_WORK and presence.reason == TIMED_ACW:
+                left = presence.since + seconds - self.core.clock.now()
+                self.schedule_ready(member_id, max(0.0, left))
 
     def unplaceable(self, specs: dict[str, MachineSpec]) -> list[str]:
         """Live interactions in a state the new machines lack (a reload would strand them)."""
@@ -127,13 +143,33 @@ class Engine:
         """Persist ``ix``; a closed interaction leaves its machine and the live set."""
         self.touched.add(ix.id)
         self.records.save(ix, self.core.clock.now())
+        if ix.offer is not None and ix.live:
+            self._offered[ix.id] = ix
+        else:
+            self._offered.pop(ix.id, None)
         if not ix.live and ix.id in self.live:
             del self.live[ix.id]
+            self._unindex(ix)
             self.machines[ix.kind].remove_model(ix)
             self.cancel_timers(ix)
             for member_id, iid in list(self._focus.items()):
                 if iid == ix.id:
                     self.set_focus(member_id, None)
+
+    def _index(self, ix: Interaction) -> None:
+        for who in ix.parties:
+            self._by_party.setdefault(who, set()).add(ix.id)
+        if ix.offer is not None:
+            self._offered[ix.id] = ix
+
+    def _unindex(self, ix: Interaction) -> None:
+        for who in ix.parties:
+            ids = self._by_party.get(who)
+            if ids is not None:
+                ids.discard(ix.id)
+                if not ids:
+                    del self._by_party[who]
+        self._offered.pop(ix.id, None)
 
     # -- creating and triggering -------------------------------------------------
 
@@ -181,6 +217,7 @@ class Engine:
         party = ix.parties.get(who)
         if party is None:
             party = ix.parties[who] = Party(who, role, self.core.clock.now())
+            self._by_party.setdefault(who, set()).add(ix.id)
         if not party.connected:  # a new leg starts unmuted (CNF-2)
             party.muted = False
         party.role, party.connected, party.done = role, True, False
@@ -214,9 +251,23 @@ class Engine:
         who = f"@{member_id}"
         return [
             ix
-            for ix in self.live.values()
+            for ix in self.of_party(who)
             if (p := ix.parties.get(who)) is not None and (p.connected or not connected)
         ]
+
+    def of_party(self, who: str) -> list[Interaction]:
+        """Live interactions ``who`` (``@bob``, ``customer:Ann``) ever joined, oldest first."""
+        found = [self.live[iid] for iid in self._by_party.get(who, ()) if iid in self.live]
+        return sorted(found, key=_age)
+
+    def with_offers(self) -> list[Interaction]:
+        """Live interactions with an offer ringing or waiting, oldest first."""
+        found = [
+            ix
+            for ix in self._offered.values()
+            if ix.offer is not None and self.live.get(ix.id) is ix
+        ]
+        return sorted(found, key=_age)
 
     def is_busy(self, member_id: str) -> bool:
         """On a voice interaction, or at capacity for a kind (DIR-2: busy is derived)."""
@@ -304,9 +355,11 @@ class Engine:
     def schedule_ready(self, member_id: str, seconds: float) -> None:
         """After-call work ends by itself after ``seconds`` (INT-4)."""
         directory = self.core.directory
+        since = directory.presence(member_id).since  # this spell of after-call work only
 
         async def ready() -> None:
-            if directory.presence(member_id).state is PresenceState.AFTER_CALL_WORK:
+            presence = directory.presence(member_id)
+            if presence.state is PresenceState.AFTER_CALL_WORK and presence.since == since:
                 directory.set_presence(member_id, PresenceState.READY)
                 self.tell(f"@{member_id}", "After-call work is over; you are ready.")
 
@@ -337,6 +390,11 @@ class Engine:
         """Stop every timer of ``ix``."""
         for key in [k for k in self._timers if k[0] == ix.id]:
             self._timers.pop(key).cancel()
+
+
+def _age(ix: Interaction) -> tuple[float, int, str]:
+    """Oldest first, as the store orders them (ids grow with creation)."""
+    return ix.created, len(ix.id), ix.id
 
 
 PUBLIC_TRIGGERS = frozenset(

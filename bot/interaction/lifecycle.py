@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from bot.interaction.talk import Talk
 
 
+TIMED_ACW = "timed"  # presence reason: after-call work that ends by itself (INT-4)
+
+
 class Lifecycle:
     """The operations every interaction kind shares."""
 
@@ -200,7 +203,8 @@ class Lifecycle:
             raise CommandError(
                 f"Only the owner @{ix.owner} can end {ix.id}; `leave` drops you out."
             )
-        self.customer_hears(ix, f"{self.talk.display_name('@' + me)} ended the {ix.kind}.")
+        what = "call" if ix.kind == "voice" else ix.kind
+        self.customer_hears(ix, f"{self.talk.display_name('@' + me)} ended the {what}.")
         self.members_hear(ix, f"@{me} ended {ix.id}.", but=f"@{me}")
         await self.finish(ix, by=me)
         return f"You ended {ix.id}. Mark it `done {ix.id}` when your notes are complete."
@@ -227,7 +231,7 @@ class Lifecycle:
         directory = self.engine.core.directory
         if seconds <= 0 or directory.presence(member_id).state is not PresenceState.READY:
             return
-        directory.set_presence(member_id, PresenceState.AFTER_CALL_WORK)
+        directory.set_presence(member_id, PresenceState.AFTER_CALL_WORK, TIMED_ACW)
         self.engine.schedule_ready(member_id, seconds)
 
     async def close_if_done(self, ix: Interaction) -> None:

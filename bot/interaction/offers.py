@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.interaction.engine import Engine
 
 OWN = frozenset({"route", "consult", "im"})  # the offered thing is the interaction itself
+WAIT_PLEASE = "Please hold on: everyone is busy; we will be with you shortly."
 
 
 class Offers:
@@ -136,7 +137,7 @@ class Offers:
         """Interactions with an offer ringing this member, oldest first."""
         return [
             ix
-            for ix in self.engine.live.values()
+            for ix in self.engine.with_offers()
             if ix.offer is not None and member_id in ix.offer.to
         ]
 
@@ -180,6 +181,8 @@ class Offers:
             offer.purpose == "route" or self.router.choose(found, tried)
         ):
             await self.start(ix, offer.purpose, found, offer.by, tried=tried)
+            if ix.customer and ix.offer is not None and not ix.offer.to:
+                self.engine.tell(f"customer:{ix.customer}", WAIT_PLEASE, ix)
             return
         await self.fail(
             ix, offer.purpose, offer.by, f"@{member_id} {verb}.", found, timed_out=timed_out
@@ -268,7 +271,7 @@ class Offers:
 
     async def member_available(self, member_id: str) -> None:
         """A member became available: ring them with the oldest work waiting for them."""
-        for ix in list(self.engine.live.values()):
+        for ix in self.engine.with_offers():
             offer = ix.offer
             if offer is None or offer.to or not self.router.available(member_id):
                 continue

@@ -72,7 +72,7 @@ class Router:
     def ringing(self, member_id: str) -> bool:
         """Whether the member already has an offer ringing."""
         return any(
-            ix.offer is not None and member_id in ix.offer.to for ix in self.engine.live.values()
+            ix.offer is not None and member_id in ix.offer.to for ix in self.engine.with_offers()
         )
 
     def available(self, member_id: str) -> bool:

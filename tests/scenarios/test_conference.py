@@ -615,7 +615,7 @@ async def test_a_conference_down_to_one_member_is_two_party_again_cnf_8(
     assert console.received("customer:Ann") == [
         "(i1) You are on hold.",
         "(i1) You are off hold.",
-        "(i1) Alice Anders ended the voice.",
+        "(i1) Alice Anders ended the call.",
     ]
     assert console.received("@bob") == ["i1 is done. It is closed."]
     assert stored(console, "i1")["state"] == "closed"

@@ -1,0 +1,178 @@
+"""Two members accept the same offer at the same instant: exactly one wins (INT-3, IM-5, TRF-2).
+
+Each race is a real asyncio race: both `accept`s are in flight together through
+`Core.handle`, and whichever the event loop lets in first wins. Each is run many times,
+with the two sides swapped every other round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.events import Command
+from bot.state import snapshot
+from tests.support.console import Console, copy_rules
+
+ROUNDS = 50
+REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
+
+
+async def race(console: Console, iid: str, first: str, second: str) -> dict[str, str]:
+    """``first`` and ``second`` send `accept iid` concurrently; their replies by member."""
+    core = console.core
+    one, two = await asyncio.gather(
+        core.handle(Command("console", first, f"accept {iid}")),
+        core.handle(Command("console", second, f"accept {iid}")),
+    )
+    return {first: one.reply, second: two.reply}
+
+
+def stored(console: Console, iid: str) -> dict[str, object]:
+    found = [i for i in snapshot(console.core.store)["interactions"] if i["id"] == iid]
+    assert len(found) == 1
+    return found[0]
+
+
+def parties(console: Console, iid: str) -> dict[str, tuple[str, bool]]:
+    """Stored parties by who (rows joined at the same instant come in no set order)."""
+    rows = stored(console, iid)["parties"]
+    assert isinstance(rows, list)
+    return {p["who"]: (p["role"], p["connected"]) for p in rows}
+
+
+def accepted(console: Console, iid: str) -> list[str]:
+    return [str(e.data["by"]) for e in console.core.store.events(subject=iid, kind="accepted")]
+
+
+@pytest.fixture
+async def deliver_to_all(tmp_path: Path) -> AsyncIterator[Console]:
+    """The demo with `im.group_delivery: all`: an IM to a group rings every ready member."""
+    rules = copy_rules(tmp_path)
+    policy = rules / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "group_delivery: one" in text
+    policy.write_text(text.replace("group_delivery: one", "group_delivery: all"), "utf-8")
+    driver = Console(rules, tmp_path / "db")
+    yield driver
+    driver.close()
+
+
+async def test_two_members_accept_one_group_im_at_once_exactly_one_joins_im_5(
+    deliver_to_all: Console,
+) -> None:
+    """IM-5 / INT-3: alice and bob accept the same group IM together; one joins, one is told."""
+    console = deliver_to_all
+    await console.run("@alice: ready\n@bob: ready\n@chen: ready")
+    winners = set()
+    for round_ in range(ROUNDS):
+        iid = f"i{round_ + 1}"
+        await console.run(f"@sam: im group:support question {round_}")
+        ix = console.core.engine.live[iid]
+        assert ix.offer is not None and set(ix.offer.to) == {"alice", "bob", "chen"}
+
+        console.mark()
+        first, second = ("alice", "bob") if round_ % 2 == 0 else ("bob", "alice")
+        replies = await race(console, iid, first, second)
+
+        joined = [m for m, reply in replies.items() if reply == f"You joined {iid} im."]
+        assert len(joined) == 1, replies
+        winner = joined[0]
+        loser = "bob" if winner == "alice" else "alice"
+        assert replies[loser].startswith(f"{iid} was already taken by @{winner}."), replies
+        assert REF.search(replies[loser])
+        winners.add(winner)
+
+        # who was told what: sam and the other rung members hear of exactly one winner
+        assert console.received("@sam") == [f"({iid}) @{winner} accepted {iid} im."]
+        assert console.received("@chen") == [f"({iid}) {iid} was taken by @{winner}."]
+        assert console.received(f"@{loser}") == [f"({iid}) {iid} was taken by @{winner}."]
+        # one joiner, in memory and in the store
+        ix = console.core.engine.live[iid]
+        assert (ix.state, ix.owner, ix.offer) == ("active", "sam", None)
+        assert sorted(ix.members()) == sorted(["sam", winner])
+        row = stored(console, iid)
+        assert row["state"] == "active"
+        assert parties(console, iid) == {
+            "@sam": ("owner", True),
+            f"@{winner}": ("member", True),
+        }
+        assert accepted(console, iid) == [f"@{winner}"]
+
+        await console.run(f"@sam: end {iid}\n@sam: done {iid}\n@{winner}: done {iid}")
+        assert stored(console, iid)["state"] == "closed"
+    # the loop saw the race go both ways: the first one in wins, whoever it is
+    assert winners == {"alice", "bob"}
+    assert console.core.engine.live == {}
+
+
+async def test_a_late_accept_races_the_member_the_offer_moved_on_to_int_3(
+    console: Console,
+) -> None:
+    """INT-3: alice's offer timed out and now rings bob; her late accept races his: bob owns it."""
+    await console.run("@alice: ready\n@bob: ready")
+    for round_ in range(ROUNDS):
+        iid = f"i{round_ + 1}"
+        await console.run(f"sim chat Cust{round_} group:support hello {round_}")
+        first_rung = console.core.engine.live[iid].offer
+        assert first_rung is not None and len(first_rung.to) == 1
+        late = first_rung.to[0]
+        rung = "bob" if late == "alice" else "alice"
+        await console.run("tick 21s")
+        offer = console.core.engine.live[iid].offer
+        assert offer is not None and offer.to == (rung,)
+
+        console.mark()
+        order = (late, rung) if round_ % 2 == 0 else (rung, late)
+        replies = await race(console, iid, *order)
+
+        assert replies[rung].startswith(f"You have {iid} chat with Cust{round_}."), replies
+        refused = replies[late]
+        assert refused.startswith(
+            (f"Nothing about {iid} is offered to you now.", f"{iid} was already taken by @{rung}.")
+        ), replies
+        assert REF.search(refused)
+        assert console.received(f"customer:Cust{round_}") == [
+            f"({iid}) {console.core.engine.talk.display_name('@' + rung)} joined."
+        ]
+        ix = console.core.engine.live[iid]
+        assert (ix.state, ix.owner, ix.offer) == ("active", rung, None)
+        row = stored(console, iid)
+        assert row["owner"] == rung
+        assert parties(console, iid) == {
+            f"customer:Cust{round_}": ("customer", True),
+            f"@{rung}": ("owner", True),
+        }
+        assert accepted(console, iid) == [f"@{rung}"]
+
+        await console.run(f"@{rung}: end {iid}\n@{rung}: done {iid}")
+        assert stored(console, iid)["state"] == "closed"
+    assert console.core.engine.live == {}
+
+
+async def test_two_members_race_for_one_routed_call_int_3(console: Console) -> None:
+    """INT-3: bob, rung for a call, and alice, not rung, accept together: only bob gets it."""
+    await console.run("@bob: ready\ntick 1s\n@alice: ready")
+    for round_ in range(ROUNDS):
+        iid = f"i{round_ + 1}"
+        await console.run(f"sim call Caller{round_} group:support")
+        offer = console.core.engine.live[iid].offer
+        assert offer is not None
+        rung = offer.to[0]
+        other = "alice" if rung == "bob" else "bob"
+        order = (other, rung) if round_ % 2 == 0 else (rung, other)
+        replies = await race(console, iid, *order)
+        assert replies[rung].startswith(f"You have {iid} voice with Caller{round_}."), replies
+        assert replies[other].startswith(
+            (f"Nothing about {iid} is offered to you now.", f"{iid} was already taken by @{rung}.")
+        ), replies
+        state = snapshot(console.core.store)
+        presence = {m["id"]: m["presence"] for m in state["members"]}
+        assert (presence[rung], presence[other]) == ("busy", "ready")
+        assert stored(console, iid)["owner"] == rung
+        await console.run(f"@{rung}: end {iid}\n@{rung}: done {iid}")
+    assert console.core.engine.live == {}

@@ -155,7 +155,7 @@ class Core:
         text = (
             f"{name} is back; messages held while it was down are being delivered."
             if up
-            else f"{name} is down; you are reached on your other platforms meanwhile."
+            else f"{name} is down; messages for you there are held until it is back."
         )
 
         async def raise_it() -> None:

@@ -169,7 +169,9 @@ class Lifecycle:
         if box is None:
             return False
         text = "\n".join(self.talk.transcript(ix)) or f"({ix.kind} from {ix.customer})"
-        mailboxes.deposit(box, ix.customer, text=text)
+        mailboxes.deposit(
+            box, ix.customer, text=text, duration=self.engine.core.clock.now() - ix.created
+        )
         self.engine.event(ix, "voicemail", {"mailbox": box})
         self.customer_hears(
             ix, f"Nobody from {found.ref} is available; your message was left in the {box} mailbox."

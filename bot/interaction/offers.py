@@ -214,6 +214,7 @@ class Offers:
         """Nobody became available in time: the target's ``when_empty`` decides (GRP-5)."""
         policy = self.router.when_empty(found)
         waited = format_duration(self.engine.core.policy.routing.wait_for_agent)
+        self.alert_supervisors(ix, found, policy, waited)
         if policy.startswith("fallback:"):
             fallback = self.engine.core.directory.resolve(
                 f"group:{policy.removeprefix('fallback:')}"
@@ -244,6 +245,17 @@ class Offers:
             else f"Nobody in {found.ref} became available within {waited}.",
             found,
         )
+
+    def alert_supervisors(
+        self, ix: Interaction, found: Member | Group, policy: str, waited: str
+    ) -> None:
+        """A routing fallback is a system message to the target group's supervisors (MSG-2)."""
+        if not isinstance(found, Group) or not found.supervisors:
+            return
+        outcome = {"wait": "it failed", "voicemail": "it went to voicemail", "refuse": "it failed"}
+        then = outcome.get(policy, f"it went to group:{policy.removeprefix('fallback:')}")
+        text = f"{ix.label} waited {waited} in {found.ref} with nobody available; {then}."
+        self.engine.core.inbox.raise_message(list(found.supervisors), text, kind="routing")
 
     async def fail(
         self,

@@ -25,6 +25,11 @@ class VoicemailSessions:
         box = self.engine.core.mailboxes.get(box_id)
         if not self.engine.core.mailboxes.may_read(me, box):
             raise CommandError(f"You may not read the {box.id} mailbox.")
+        for open_session in self.engine.interactions_of(me):
+            if open_session.kind == "voicemail":
+                raise CommandError(
+                    f"You are already in {open_session.id} (voicemail); `end` it first."
+                )
         ix = self.engine.create(
             "voicemail", initiator=me, target=f"vm:{box.id}", case={"mailbox": box.id}
         )
@@ -59,6 +64,10 @@ class VoicemailSessions:
         box = ix.case["mailbox"]
         if ix.state != "locked":
             raise CommandError(f"{ix.id} is already open.")
+        if not self.engine.core.mailboxes.has_pin(box):
+            raise CommandError(
+                f"The {box} mailbox has no PIN yet: `mailbox pin NNNN {box}` sets one."
+            )
         if not self.engine.core.mailboxes.pin_ok(box, pin):
             self.engine.event(ix, "pin_refused", {"mailbox": box}, actor=me)
             self.engine.save(ix)

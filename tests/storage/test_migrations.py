@@ -28,6 +28,7 @@ ADDS = {
     "0004_interactions": {"interactions", "parties"},
     "0005_messages": {"inbox", "mailboxes", "voicemails"},
     "0006_desk": {"counters", "focus", "subscriptions"},
+    "0007_inbox_unread": set(),
 }
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from adapters.console.adapter import ConsoleAdapter, stdin_lines
 from adapters.console.convert import Line
+from adapters.xmpp.adapter import xmpp_adapter
 from bot.clock import FakeClock, SystemClock
 from bot.config import Config
 from bot.core import Core
@@ -86,7 +87,7 @@ class Adapter(Protocol):
 
 # Each returns the adapter its settings enable (mounting its routes on the HTTP app), or None.
 AdapterFactory = Callable[[Config, Core, web.Application], Adapter | None]
-ADAPTERS: list[AdapterFactory] = []
+ADAPTERS: list[AdapterFactory] = [xmpp_adapter]
 
 
 async def serve(config: Config) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from adapters.xmpp.config import XmppConfig
+
 
 class ConfigError(Exception):
     """A setting that cannot be used; the message names it and says what is expected."""
@@ -39,6 +41,7 @@ class Config:
     log_format: str = "text"
     http: HttpConfig = field(default_factory=HttpConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    xmpp: XmppConfig = field(default_factory=XmppConfig)
 
     @property
     def database(self) -> Path:

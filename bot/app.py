@@ -15,12 +15,14 @@ from aiohttp import web
 
 from adapters.console.adapter import ConsoleAdapter, stdin_lines
 from adapters.console.convert import Line
+from adapters.slack.adapter import slack_adapter
 from adapters.xmpp.adapter import xmpp_adapter
 from bot.clock import FakeClock, SystemClock
 from bot.config import Config
 from bot.core import Core
 from bot.http import build_http_app
 from bot.state import snapshot
+from bot.storage.sqlite import Synchronous
 
 log = logging.getLogger("backline.app")
 
@@ -87,13 +89,14 @@ class Adapter(Protocol):
 
 # Each returns the adapter its settings enable (mounting its routes on the HTTP app), or None.
 AdapterFactory = Callable[[Config, Core, web.Application], Adapter | None]
-ADAPTERS: list[AdapterFactory] = [xmpp_adapter]
+ADAPTERS: list[AdapterFactory] = [slack_adapter, xmpp_adapter]
 
 
 async def serve(config: Config) -> None:
     """Start the store, the HTTP server and the enabled adapters; stop on SIGTERM/SIGINT."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    core = Core.open(config.rules_dir, config.database, SystemClock())
+    durable: Synchronous = "FULL" if config.storage.synchronous == "full" else "NORMAL"
+    core = Core.open(config.rules_dir, config.database, SystemClock(), synchronous=durable)
     http = build_http_app(core)
     adapters = [a for factory in ADAPTERS if (a := factory(config, core, http)) is not None]
     runner = web.AppRunner(http)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from adapters.slack.config import SlackConfig
 from adapters.xmpp.config import XmppConfig
 
 
@@ -32,6 +33,13 @@ class ConsoleConfig:
 
 
 @dataclass(frozen=True)
+class StorageConfig:
+    """The SQLite store."""
+
+    synchronous: str = "normal"  # normal: survives a crash of backline; full: also power cuts
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything ``backline run`` needs."""
 
@@ -41,7 +49,9 @@ class Config:
     log_format: str = "text"
     http: HttpConfig = field(default_factory=HttpConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
     xmpp: XmppConfig = field(default_factory=XmppConfig)
+    slack: SlackConfig = field(default_factory=SlackConfig)
 
     @property
     def database(self) -> Path:
@@ -66,7 +76,10 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
             _set_env(values, name, value)
     config: Config = _build(Config, values, str(path or "environment"), "")
     for key, allowed in CHOICES.items():
-        if getattr(config, key) not in allowed:
+        setting: Any = config
+        for part in key.split("."):
+            setting = getattr(setting, part)
+        if setting not in allowed:
             raise ConfigError(f"'{key}' expects one of: {', '.join(allowed)}")
     return config
 
@@ -75,6 +88,7 @@ TYPE_NAMES = {int: "a whole number (0-65535)", bool: "true or false", str: "text
 CHOICES = {
     "log_level": ("debug", "info", "warning", "error", "critical"),
     "log_format": ("text", "json"),
+    "storage.synchronous": ("normal", "full"),
 }
 
 

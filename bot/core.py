@@ -25,6 +25,7 @@ from bot.outbound import Priority, Say
 from bot.rules.check import Rules, load_rules
 from bot.rules.errors import RulesInvalid
 from bot.storage import Store
+from bot.storage.sqlite import Synchronous
 
 log = logging.getLogger("backline.core")
 T = TypeVar("T")
@@ -59,10 +60,17 @@ class Core:
         self._schedule_retention()
 
     @classmethod
-    def open(cls, rules_dir: Path, database: Path | str, clock: Clock) -> Core:
+    def open(
+        cls,
+        rules_dir: Path,
+        database: Path | str,
+        clock: Clock,
+        *,
+        synchronous: Synchronous = "NORMAL",
+    ) -> Core:
         """Load the rules (raising ``RulesInvalid``) and open the store."""
         rules = load_rules(rules_dir)  # invalid rules never create or touch a database
-        return cls(Store(database), clock, rules)
+        return cls(Store(database, synchronous=synchronous), clock, rules)
 
     async def handle(
         self, command: Command, respond: Callable[[Turn], Awaitable[None]] | None = None

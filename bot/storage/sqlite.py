@@ -33,11 +33,15 @@ class Event:
 class Store:
     """One SQLite database in WAL mode; every write happens inside ``transaction()``.
 
+    ``synchronous=NORMAL`` (the default) makes a commit durable against a crash of the
+    process, as WAL mode allows without an fsync per commit; ``FULL`` also survives an
+    operating-system crash or power cut, at the cost of an fsync per command.
+
     A single asyncio lock (``lock``) serialises command handling so one open transaction
     never interleaves with another on the shared connection.
     """
 
-    def __init__(self, path: Path | str, *, synchronous: Synchronous = "FULL") -> None:
+    def __init__(self, path: Path | str, *, synchronous: Synchronous = "NORMAL") -> None:
         self.path = str(path)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 5000")

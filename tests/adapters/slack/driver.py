@@ -1,0 +1,236 @@
+"""Drives backline's Slack adapter as Slack does: signed payloads posted to the running server."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from adapters.slack.adapter import SlackAdapter
+from adapters.slack.config import SlackConfig
+from bot.core import Core
+from bot.http import build_http_app
+from bot.outbound import Say
+from tests.adapters.slack.stub import SlackStub
+
+PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "slack"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+USERS = {"alice": "U0ALICE", "bob": "U0BOB", "dana": "U0DANA", "sam": "U0SAM"}
+
+
+def payload(name: str) -> dict[str, Any]:
+    """A recorded payload from ``tests/payloads/slack``."""
+    data: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+    return copy.deepcopy(data)
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    """Slack's v0 signature headers over ``v0:TIMESTAMP:BODY``."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+class CustomerSide:
+    """Records what customers receive (they are not on Slack)."""
+
+    name = "customers"
+
+    def __init__(self) -> None:
+        self.received: list[Say] = []
+
+    def reaches(self, recipient: str) -> bool:
+        return recipient.startswith("customer:")
+
+    async def send(self, message: Say) -> None:
+        self.received.append(message)
+
+    def text(self) -> str:
+        return "\n".join(m.text for m in self.received)
+
+
+class SlackDriver:
+    """backline's HTTP server with the Slack adapter, and a Slack that signs its requests."""
+
+    def __init__(self, core: Core, stub: SlackStub, **settings: Any) -> None:
+        self.core = core
+        self.stub = stub
+        defaults: dict[str, Any] = {
+            "enabled": True,
+            "bot_token": TOKEN,
+            "signing_secret": SECRET,
+            "api_base_url": stub.base_url,
+            "pace_seconds": 0.0,
+        }
+        self.config = SlackConfig(**{**defaults, **settings})
+        self.http = build_http_app(core)
+        self.adapter = SlackAdapter(self.config, core, self.http)
+        self.customers = CustomerSide()
+        core.delivery.attach(self.customers)
+        self._runner: web.AppRunner | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self.url = ""
+        self._n = 0
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.http)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}{self.config.path}"
+        self.session = aiohttp.ClientSession()
+        await self.adapter.start()
+
+    async def stop(self) -> None:
+        await self.adapter.stop()
+        if self.session is not None:
+            await self.session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    # -- posting as Slack ------------------------------------------------------------
+
+    async def post(
+        self, body: str, content_type: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        assert self.session is not None
+        all_headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
+        async with self.session.post(self.url, data=body.encode(), headers=all_headers) as resp:
+            return resp.status, await resp.text()
+
+    async def post_form(self, form: dict[str, Any], **headers: str) -> tuple[int, str]:
+        return await self.post(urlencode(form), "application/x-www-form-urlencoded", headers)
+
+    async def post_payload(self, data: dict[str, Any]) -> tuple[int, str]:
+        return await self.post_form({"payload": json.dumps(data)})
+
+    async def post_event(self, data: dict[str, Any], **headers: str) -> tuple[int, str]:
+        return await self.post(json.dumps(data), "application/json", headers)
+
+    # -- what members do ---------------------------------------------------------------
+
+    async def slash(self, member: str, text: str, *, trigger: str | None = None) -> int:
+        form = payload("slash_command")
+        n = self._next()
+        form.update(
+            user_id=USERS[member],
+            user_name=member,
+            channel_id=f"D{USERS[member]}",
+            text=text,
+            response_url=self.stub.response_url(f"slash{n}"),
+            trigger_id=trigger or f"1700000000.{n}.trigger",
+        )
+        status, _ = await self.post_form(form)
+        await self.settle()
+        return status
+
+    def action_body(
+        self, member: str, channel: str, ts: str, action: dict[str, Any]
+    ) -> dict[str, Any]:
+        body = payload("block_actions")
+        n = self._next()
+        body["user"].update(id=USERS[member], username=member, name=member)
+        body["container"].update(message_ts=ts, channel_id=channel)
+        body["channel"]["id"] = channel
+        body["message"]["ts"] = ts
+        body["trigger_id"] = f"1700000001.{n}.trigger"
+        body["response_url"] = self.stub.response_url(f"action{n}")
+        body["actions"] = [{**body["actions"][0], **action, "action_ts": f"1700000001.{n:06d}"}]
+        return body
+
+    async def click(self, member: str, channel: str, iid: str, label: str) -> int:
+        """Press the button ``label`` on the card of ``iid`` in ``channel``."""
+        card = self.stub.card(channel, iid)
+        element = next(
+            e
+            for b in card.blocks
+            if b.get("type") == "actions"
+            for e in b["elements"]
+            if e["text"]["text"] == label
+        )
+        action = {
+            "action_id": element["action_id"],
+            "value": element["value"],
+            "text": element["text"],
+            "block_id": f"card:{iid}",
+        }
+        status, _ = await self.post_payload(self.action_body(member, channel, card.ts, action))
+        await self.settle()
+        return status
+
+    async def submit_target(self, member: str, verb: str, iid: str, target: str) -> int:
+        body = payload("view_submission")
+        n = self._next()
+        body["user"].update(id=USERS[member], username=member, name=member)
+        body["view"]["private_metadata"] = json.dumps({"verb": verb, "interaction": iid})
+        body["view"]["state"]["values"]["target"]["target"]["value"] = target
+        body["view"]["hash"] = f"1700000003.h{n}"
+        status, _ = await self.post_payload(body)
+        await self.settle()
+        return status
+
+    def message_event(
+        self,
+        member: str,
+        channel: str,
+        text: str,
+        thread_ts: str | None,
+        event_id: str | None = None,
+    ) -> dict[str, Any]:
+        body = payload("message_in_thread")
+        n = self._next()
+        event = body["event"]
+        event.update(user=USERS[member], channel=channel, text=text, ts=f"1700000100.{n:06d}")
+        event["event_ts"] = event["ts"]
+        event["channel_type"] = "mpim" if channel.startswith("G") else "im"
+        if thread_ts is None:
+            del event["thread_ts"], event["parent_user_id"]
+        else:
+            event["thread_ts"] = thread_ts
+        body["event_id"] = event_id or f"Ev0MSG{n:05d}"
+        return body
+
+    async def write(self, member: str, channel: str, text: str, thread_ts: str | None) -> int:
+        """The member writes in a channel (a thread when ``thread_ts``)."""
+        status, _ = await self.post_event(self.message_event(member, channel, text, thread_ts))
+        await self.settle()
+        return status
+
+    async def open_home(self, member: str) -> int:
+        body = payload("app_home_opened")
+        body["event"].update(user=USERS[member], channel=f"D{USERS[member]}")
+        body["event_id"] = f"Ev0HOME{self._next():04d}"
+        status, _ = await self.post_event(body)
+        await self.settle()
+        return status
+
+    async def settle(self) -> None:
+        await self.adapter.settle()
+
+    async def act(self, work: Any) -> None:
+        """Something outside Slack happens (a customer), then Slack catches up."""
+        await self.core.act(work)
+        await self.settle()
+
+
+def desk(member: str) -> str:
+    """The channel id the stub gives a member's DM with the bot."""
+    return f"D{USERS[member]}"
+
+
+def group_dm(*members: str) -> str:
+    """The channel id the stub gives a group DM of these members and the bot."""
+    return "G" + "-".join(sorted(USERS[m] for m in members))

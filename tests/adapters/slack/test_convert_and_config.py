@@ -1,0 +1,144 @@
+"""Pure conversions, pacing and settings of the Slack adapter (ADP-2, OPS-1)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+
+from adapters.slack.cards import CardView, card_blocks
+from adapters.slack.config import SlackConfig, SlackConfigError
+from adapters.slack.convert import (
+    OpenTarget,
+    from_action,
+    from_message,
+    from_slash,
+    from_view_submission,
+    message_args,
+)
+from adapters.slack.pacing import Pacer
+from bot.config import ConfigError, load_config
+from bot.events import Command
+from bot.outbound import Priority, Say
+from tests.adapters.slack.driver import payload
+
+
+def test_slash_command_is_the_console_grammar_adp_2() -> None:
+    """ADP-2: `/bl ready` → the command `ready` from the Slack user; trigger id dedupes."""
+    command = from_slash(payload("slash_command"))
+    assert command is not None
+    assert (command.platform, command.sender, command.text) == ("slack", "U0ALICE", "ready")
+    assert command.key and "1700000000.1234567890" in command.key
+    assert from_slash({"text": "ready"}) is None
+
+
+def test_buttons_become_commands_in_their_interaction_adp_2() -> None:
+    """ADP-2: Accept → `accept i1` in i1; Consult opens a modal; the modal names the target."""
+    accept = from_action(payload("block_actions"))
+    assert isinstance(accept, Command)
+    assert (accept.text, accept.context) == ("accept i1", "i1")
+    body = payload("block_actions")
+    body["actions"][0].update(action_id="bl_consult")
+    assert isinstance(from_action(body), OpenTarget)
+    body["actions"][0].update(action_id="bl_coach", value="alice")
+    coach = from_action(body)
+    assert isinstance(coach, Command) and coach.text == "coach @alice"
+    submitted = from_view_submission(payload("view_submission"))
+    assert submitted is not None
+    assert (submitted.text, submitted.context) == ("consult @bob", "i1")
+    body["actions"] = []
+    assert from_action(body) is None
+
+
+def test_thread_replies_are_say_and_bang_is_a_command_adp_2() -> None:
+    """ADP-2: a reply in an interaction's thread is `say`; `!transfer` a command there."""
+    body = payload("message_in_thread")
+    say = from_message(body["event"], body["event_id"], "i1")
+    assert say == Command("slack", "U0ALICE", "say hello Ann", "slack:event:Ev0MSG00001", "i1")
+    body["event"]["text"] = "!hold"
+    bang = from_message(body["event"], "Ev1", "i1")
+    assert bang is not None and (bang.text, bang.context) == ("hold", "i1")
+    assert from_message(body["event"], "Ev1", None) is None  # a thread backline doesn't know
+    body["event"]["subtype"] = "message_changed"
+    assert from_message(body["event"], "Ev2", "i1") is None
+
+
+def test_notices_are_coloured_by_priority_msg_3() -> None:
+    """MSG-3: a notice gets a colour bar; a plain message does not."""
+    notice = message_args("D1", Say("@a", "down", priority=Priority.HIGH, notice=True))
+    assert notice["attachments"][0]["color"] == "#ecb22e"
+    assert "attachments" not in message_args("D1", Say("@a", "hi"))
+
+
+def test_card_buttons_follow_the_state_int_4() -> None:
+    """INT-4: an active chat shows Transfer/Consult/Conference/End; wrapup shows Done."""
+    active = CardView(
+        "i1",
+        "chat",
+        "i1 chat with Ann",
+        "active",
+        role="owner",
+        connected=True,
+        possible=frozenset({"transfer", "consult", "conference", "end"}),
+    )
+    labels = [
+        e["text"]["text"]
+        for b in card_blocks(active)
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert labels == ["Transfer", "Consult", "Conference", "End"]
+    wrapup = CardView("i1", "chat", "i1 chat with Ann", "wrapup", role="owner", connected=True)
+    assert "Done" in str(card_blocks(wrapup))
+
+
+def test_example_secrets_refuse_to_start_ops_1(tmp_path: Path) -> None:
+    """OPS-1: Slack enabled with the example token or secret is refused with what to do."""
+    with pytest.raises(SlackConfigError, match="bot_token"):
+        SlackConfig(enabled=True).check()
+    with pytest.raises(SlackConfigError, match="app_token"):
+        SlackConfig(enabled=True, mode="socket", bot_token="xoxb-1").check()
+    with pytest.raises(SlackConfigError, match="mode"):
+        SlackConfig(enabled=True, mode="ws", bot_token="xoxb-1", signing_secret="s").check()
+    SlackConfig(enabled=True, bot_token="xoxb-1", signing_secret="real").check()
+
+
+def test_slack_settings_come_from_env_ops_1() -> None:
+    """OPS-1: `BACKLINE_SLACK_*` variables fill `[slack]`."""
+    config = load_config(
+        None,
+        {
+            "BACKLINE_SLACK_ENABLED": "true",
+            "BACKLINE_SLACK_BOT_TOKEN": "xoxb-9",
+            "BACKLINE_SLACK_PACE_SECONDS": "0.5",
+        },
+    )
+    assert config.slack.enabled and config.slack.bot_token == "xoxb-9"
+    assert config.slack.pace_seconds == 0.5
+    with pytest.raises(ConfigError):
+        load_config(None, {"BACKLINE_SLACK_NOPE": "1"})
+
+
+async def test_pacer_spaces_messages_per_channel_adp_2() -> None:
+    """ADP-2: one lane sends at most one job per gap; another lane is not held up."""
+    sent: list[tuple[str, float]] = []
+
+    async def failed(lane: str, job: object, exc: Exception) -> None:
+        raise AssertionError(exc)
+
+    pacer = Pacer(0.05, failed)
+    for lane in ("a", "a", "a", "b"):
+
+        async def job(lane: str = lane) -> None:
+            sent.append((lane, time.monotonic()))
+
+        pacer.submit(lane, job)
+    await asyncio.wait_for(pacer.drain(), 5)
+    await pacer.stop()
+    a = [t for lane, t in sent if lane == "a"]
+    assert all(later - earlier >= 0.045 for earlier, later in itertools.pairwise(a))
+    b = next(t for lane, t in sent if lane == "b")
+    assert b < a[-1]

@@ -67,7 +67,6 @@ async def say(core: Core, turn: Turn) -> str:
         raise CommandError("Usage: `say [ID] TEXT`: what should I say?")
     ix = core.engine.pick(turn.me.id, iid)
     heard = await core.engine.talk.say(ix, turn.me.ref, text)
-    core.engine.save(ix)
     return "" if heard else f"Nobody in {ix.id} can hear you right now."
 
 

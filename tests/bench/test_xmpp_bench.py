@@ -40,5 +40,7 @@ def test_xmpp_bench_prints_direct_relayed_and_ratio_adp_6() -> None:
     out = result.stdout
     assert result.returncode in (0, 1), result.stderr
     assert re.search(rf"direct .* median {NUMBER} ms", out), out + result.stderr
-    assert re.search(rf"relayed .* median {NUMBER} ms \(store synchronous=FULL", out), out
+    assert re.search(
+        rf"relayed .* median {NUMBER} ms \(store synchronous=NORMAL, the default", out
+    ), out
     assert re.search(rf"ratio: {NUMBER}\u00d7 \(target <= 3\) (OK|MISSED)", out), out

@@ -9,32 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.state import snapshot
-from tests.support.console import Console, copy_rules
+from tests.support.console import Console
+from tests.support.state import counts, edited_policy, parties, presences, stored
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
-
-
-def interaction(console: Console, iid: str) -> dict[str, Any]:
-    found = [i for i in snapshot(console.core.store)["interactions"] if i["id"] == iid]
-    assert found, f"{iid} is not stored"
-    return found[0]
-
-
-def parties(console: Console, iid: str) -> dict[str, tuple[str, bool]]:
-    return {p["who"]: (p["role"], p["connected"]) for p in interaction(console, iid)["parties"]}
-
-
-def presence(console: Console) -> dict[str, str]:
-    return {m["id"]: m["presence"] for m in snapshot(console.core.store)["members"]}
-
-
-def available(console: Console) -> dict[str, int]:
-    return {g["id"]: g["available"] for g in snapshot(console.core.store)["groups"]}
 
 
 def path(console: Console, iid: str) -> list[tuple[str, str, str]]:
@@ -45,21 +26,10 @@ def path(console: Console, iid: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def edited_rules(tmp_path: Path, *changes: tuple[str, str]) -> Path:
-    rules = copy_rules(tmp_path)
-    policy = rules / "policy.yaml"
-    text = policy.read_text(encoding="utf-8")
-    for old, new in changes:
-        assert old in text
-        text = text.replace(old, new, 1)
-    policy.write_text(text, encoding="utf-8")
-    return rules
-
-
 @pytest.fixture
 async def with_after_call_work(tmp_path: Path) -> AsyncIterator[Console]:
     """The demo with `interaction.after_call_work: 30s`."""
-    rules = edited_rules(tmp_path, ("after_call_work: 0s", "after_call_work: 30s"))
+    rules = edited_policy(tmp_path, "after_call_work: 0s", "after_call_work: 30s")
     driver = Console(rules, tmp_path / "db")
     yield driver
     driver.close()
@@ -68,7 +38,7 @@ async def with_after_call_work(tmp_path: Path) -> AsyncIterator[Console]:
 @pytest.fixture
 async def with_dispositions(tmp_path: Path) -> AsyncIterator[Console]:
     """The demo with `interaction.disposition_required: true`."""
-    rules = edited_rules(tmp_path, ("disposition_required: false", "disposition_required: true"))
+    rules = edited_policy(tmp_path, "disposition_required: false", "disposition_required: true")
     driver = Console(rules, tmp_path / "db")
     yield driver
     driver.close()
@@ -82,10 +52,10 @@ async def test_a_voice_call_walks_every_state_of_its_machine_int_1_int_4(
 ) -> None:
     """INT-1 / INT-4: queued → offered → active → held → active → wrapup → closed."""
     await console.run("@alice: ready\nsim call Carl group:support")
-    assert interaction(console, "i1")["state"] == "offered"
+    assert stored(console, "i1")["state"] == "offered"
     console.mark()
     await console.run("@alice: accept\n@alice: hold")
-    assert interaction(console, "i1")["state"] == "held"
+    assert stored(console, "i1")["state"] == "held"
     assert console.received("@alice")[-1] == "i1 is on hold."
     assert console.received("customer:Carl") == [
         "(i1) Alice Anders joined.",
@@ -93,7 +63,7 @@ async def test_a_voice_call_walks_every_state_of_its_machine_int_1_int_4(
     ]
     console.mark()
     await console.run("@alice: resume\n@alice: say how can I help?\nsim say Carl my bill")
-    assert interaction(console, "i1")["state"] == "active"
+    assert stored(console, "i1")["state"] == "active"
     assert console.received("@alice") == ["i1 is back.", "(i1) Carl: my bill"]
     assert console.received("customer:Carl") == [
         "(i1) You are off hold.",
@@ -105,7 +75,7 @@ async def test_a_voice_call_walks_every_state_of_its_machine_int_1_int_4(
         "You ended i1. Mark it `done i1` when your notes are complete."
     ]
     assert console.received("customer:Carl") == ["(i1) Alice Anders ended the call."]
-    assert interaction(console, "i1")["state"] == "wrapup"
+    assert stored(console, "i1")["state"] == "wrapup"
     await console.run("@alice: done")
     assert console.last("@alice") == "i1 is done. It is closed."
     assert path(console, "i1") == [
@@ -120,7 +90,7 @@ async def test_a_voice_call_walks_every_state_of_its_machine_int_1_int_4(
         "customer:Carl": ("customer", False),
         "@alice": ("owner", False),
     }
-    assert presence(console)["alice"] == "ready"
+    assert presences(console)["alice"] == "ready"
     assert console.core.engine.live == {}
 
 
@@ -155,8 +125,8 @@ async def test_chat_email_and_workitem_walk_their_machines_with_case_data_int_1(
     console.mark()
     await console.run(sim)
     assert console.received("@bob") == [f"(i1) {offer} `accept i1` or `decline i1` within 20s."]
-    stored = interaction(console, "i1")
-    assert (stored["kind"], stored["state"]) == (kind, "offered")
+    row = stored(console, "i1")
+    assert (row["kind"], row["state"]) == (kind, "offered")
     key, value = case_line.split(": ", 1)
     assert console.core.engine.live["i1"].case[key] == value
 
@@ -179,7 +149,7 @@ async def test_chat_email_and_workitem_walk_their_machines_with_case_data_int_1(
         ("end", "active", "wrapup"),
         ("done", "wrapup", "closed"),
     ]
-    assert interaction(console, "i1")["owner"] == "bob"
+    assert stored(console, "i1")["owner"] == "bob"
     assert parties(console, "i1") == {"customer:Ann": ("customer", False), "@bob": ("owner", False)}
 
 
@@ -205,10 +175,10 @@ async def test_an_im_walks_its_machine_and_closes_when_both_marked_done_int_1(
         "You joined i1 im.",
         "(i1) @alice ended i1 im. Mark it `done i1`.",
     ]
-    assert interaction(console, "i1")["state"] == "ended"
+    assert stored(console, "i1")["state"] == "ended"
     await console.run("@alice: done")
     assert console.last("@alice") == "i1 is done."
-    assert interaction(console, "i1")["state"] == "ended"  # bob has not marked it done yet
+    assert stored(console, "i1")["state"] == "ended"  # bob has not marked it done yet
     await console.run("@bob: done")
     assert console.last("@bob") == "i1 is done. It is closed."
     assert path(console, "i1") == [
@@ -237,7 +207,7 @@ async def test_hold_is_for_calls_only_and_the_refusal_names_kind_and_state_int_4
     assert resume.startswith("Can't resume i1 chat with Ann: it is active.")
     assert REF.search(hold) and REF.search(resume)
     assert console.received("customer:Ann") == []
-    assert interaction(console, "i1")["state"] == "active"
+    assert stored(console, "i1")["state"] == "active"
     assert len(console.core.store.events(subject="i1")) == events_before
 
 
@@ -253,7 +223,7 @@ async def test_only_the_owner_ends_and_ending_releases_everyone_int_4(console: C
     assert len(refusal) == 1
     assert refusal[0].startswith("Only the owner @alice can end i1; `leave` drops you out.")
     assert console.received("customer:Ann") == []
-    assert interaction(console, "i1")["state"] == "active"
+    assert stored(console, "i1")["state"] == "active"
 
     console.mark()
     await console.run("@alice: end")
@@ -268,9 +238,9 @@ async def test_only_the_owner_ends_and_ending_releases_everyone_int_4(console: C
         "@bob": ("member", False),
     }
     await console.run("@alice: done")
-    assert interaction(console, "i1")["state"] == "wrapup"  # bob still has to mark it done
+    assert stored(console, "i1")["state"] == "wrapup"  # bob still has to mark it done
     await console.run("@bob: done")
-    assert interaction(console, "i1")["state"] == "closed"
+    assert stored(console, "i1")["state"] == "closed"
 
 
 async def test_done_is_refused_while_still_connected_int_4(console: Console) -> None:
@@ -283,8 +253,8 @@ async def test_done_is_refused_while_still_connected_int_4(console: Console) -> 
     for reply in replies:
         assert reply.startswith("You are still connected to i1; `end` or `leave` it first.")
         assert REF.search(reply)
-    stored = interaction(console, "i1")
-    assert (stored["state"], stored["owner"]) == ("active", "alice")
+    row = stored(console, "i1")
+    assert (row["state"], row["owner"]) == ("active", "alice")
     assert parties(console, "i1")["@alice"] == ("owner", True)
     await console.run("@alice: end\n@alice: done\n@alice: done i1")
     assert console.received("@alice")[-2] == "i1 is done. It is closed."
@@ -302,12 +272,12 @@ async def test_a_required_disposition_must_be_set_before_done_int_4(
     refusal = console.received("@alice")[0]
     assert refusal.startswith("Set a disposition first: `dispose CODE i1`.")
     assert REF.search(refusal)
-    assert interaction(console, "i1")["state"] == "wrapup"
+    assert stored(console, "i1")["state"] == "wrapup"
 
     console.mark()
     await console.run("@alice: dispose resolved\n@alice: done")
     assert console.received("@alice") == ["i1 disposition: resolved.", "i1 is done. It is closed."]
-    assert interaction(console, "i1")["state"] == "closed"
+    assert stored(console, "i1")["state"] == "closed"
     assert [e.data for e in console.core.store.events(subject="i1", kind="disposition")] == [
         {"code": "resolved"}
     ]
@@ -319,7 +289,7 @@ async def test_no_disposition_needed_by_default_int_4(console: Console) -> None:
     await console.run("@alice: ready\nsim call Carl @alice\n@alice: accept\n@alice: end")
     await console.run("@alice: done")
     assert console.last("@alice") == "i1 is done. It is closed."
-    assert interaction(console, "i1")["state"] == "closed"
+    assert stored(console, "i1")["state"] == "closed"
 
 
 async def test_after_call_work_follows_the_rule_then_ready_again_int_4_grp_4(
@@ -328,11 +298,11 @@ async def test_after_call_work_follows_the_rule_then_ready_again_int_4_grp_4(
     """INT-4 / GRP-4: 30s after-call work when the call ends: uncounted, then ready by itself."""
     console = with_after_call_work
     await console.run("@alice: ready\n@bob: ready\nsim call Carl group:support\n@alice: accept")
-    assert (presence(console)["alice"], available(console)["support"]) == ("busy", 1)
+    assert (presences(console)["alice"], counts(console)["support"]) == ("busy", 1)
     console.mark()
     await console.run("@alice: end")
-    assert presence(console)["alice"] == "after_call_work"
-    assert available(console)["support"] == 1  # bob only: after-call work is not counted
+    assert presences(console)["alice"] == "after_call_work"
+    assert counts(console)["support"] == 1  # bob only: after-call work is not counted
     await console.run("@alice: done\n@dana: groups")
     assert "group:support Support — 1 ready (now)" in console.last("@dana")
 
@@ -343,15 +313,15 @@ async def test_after_call_work_follows_the_rule_then_ready_again_int_4_grp_4(
         "i1 is done. It is closed.",
     ]
     await console.run("@bob: decline")
-    assert interaction(console, "i2")["state"] == "queued"
+    assert stored(console, "i2")["state"] == "queued"
 
     console.mark()
     await console.run("tick 29s")
-    assert presence(console)["alice"] == "after_call_work"
+    assert presences(console)["alice"] == "after_call_work"
     await console.run("tick 2s")
     assert console.received("@alice")[0] == "After-call work is over; you are ready."
-    assert presence(console)["alice"] == "ready"
-    assert available(console)["support"] == 2
+    assert presences(console)["alice"] == "ready"
+    assert counts(console)["support"] == 2
     assert console.core.directory.counts() == console.core.directory.recount()
     states = [e.data["state"] for e in console.core.store.events(subject="@alice", kind="presence")]
     assert states[-2:] == ["after_call_work", "ready"]
@@ -360,8 +330,8 @@ async def test_after_call_work_follows_the_rule_then_ready_again_int_4_grp_4(
 async def test_no_after_call_work_by_default_int_4(console: Console) -> None:
     """INT-4: the shipped `after_call_work: 0s` leaves the member ready when the call ends."""
     await console.run("@alice: ready\nsim call Carl @alice\n@alice: accept\n@alice: end")
-    assert presence(console)["alice"] == "ready"
-    assert available(console)["support"] == 1
+    assert presences(console)["alice"] == "ready"
+    assert counts(console)["support"] == 1
 
 
 # --- INT-5: events and history -------------------------------------------------------------------
@@ -417,14 +387,14 @@ async def test_a_new_spell_of_after_call_work_is_not_cut_short_by_the_last_one_i
     """INT-4: each call's after-call work lasts its full 30s, whatever an earlier one left armed."""
     console = with_after_call_work
     await console.run("@alice: ready\nsim call Carl @alice\n@alice: accept\n@alice: end")
-    assert presence(console)["alice"] == "after_call_work"  # until 30s
+    assert presences(console)["alice"] == "after_call_work"  # until 30s
     await console.run("tick 5s\n@alice: ready\nsim call Cleo @alice\n@alice: accept\ntick 10s")
     await console.run("@alice: end")  # at 15s: after-call work until 45s
-    assert presence(console)["alice"] == "after_call_work"
+    assert presences(console)["alice"] == "after_call_work"
     console.mark()
     await console.run("tick 16s")  # 31s: the first call's timer is stale
-    assert presence(console)["alice"] == "after_call_work"
+    assert presences(console)["alice"] == "after_call_work"
     assert console.received("@alice") == []
     await console.run("tick 15s")  # 46s
     assert console.received("@alice") == ["After-call work is over; you are ready."]
-    assert presence(console)["alice"] == "ready"
+    assert presences(console)["alice"] == "ready"

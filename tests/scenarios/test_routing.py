@@ -14,29 +14,11 @@ from typing import Any
 import pytest
 
 from bot.state import snapshot
-from tests.support.console import Console, copy_rules
+from tests.support.console import Console
+from tests.support.state import counts, edited_policy, parties, presences, stored
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
 HOLD_ON = "(i1) Please hold on: everyone is busy; we will be with you shortly."
-
-
-def interaction(console: Console, iid: str) -> dict[str, Any]:
-    """The stored interaction ``iid`` as the state snapshot shows it."""
-    found = [i for i in snapshot(console.core.store)["interactions"] if i["id"] == iid]
-    assert found, f"{iid} is not stored"
-    return found[0]
-
-
-def parties(console: Console, iid: str) -> dict[str, tuple[str, bool]]:
-    return {p["who"]: (p["role"], p["connected"]) for p in interaction(console, iid)["parties"]}
-
-
-def presence(console: Console) -> dict[str, str]:
-    return {m["id"]: m["presence"] for m in snapshot(console.core.store)["members"]}
-
-
-def available(console: Console) -> dict[str, int]:
-    return {g["id"]: g["available"] for g in snapshot(console.core.store)["groups"]}
 
 
 def events(console: Console, iid: str, kind: str) -> list[dict[str, Any]]:
@@ -48,20 +30,10 @@ def offered_to(console: Console, iid: str) -> list[list[str]]:
     return [list(d["to"]) for d in events(console, iid, "offered")]
 
 
-def edited_rules(tmp_path: Path, old: str, new: str) -> Path:
-    """A copy of the shipped rules with one policy line changed."""
-    rules = copy_rules(tmp_path)
-    policy = rules / "policy.yaml"
-    text = policy.read_text(encoding="utf-8")
-    assert old in text
-    policy.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return rules
-
-
 @pytest.fixture
 async def refusing_billing(tmp_path: Path) -> AsyncIterator[Console]:
     """The demo with `groups.billing.when_empty: refuse`."""
-    rules = edited_rules(tmp_path, "when_empty: fallback:support", "when_empty: refuse")
+    rules = edited_policy(tmp_path, "when_empty: fallback:support", "when_empty: refuse")
     driver = Console(rules, tmp_path / "db")
     yield driver
     driver.close()
@@ -82,8 +54,8 @@ async def test_a_customer_chat_is_offered_to_one_member_who_accepts_int_2_int_3(
         "`accept i1` or `decline i1` within 20s."
     ]
     assert console.received("@bob") == []
-    assert interaction(console, "i1")["state"] == "offered"
-    assert interaction(console, "i1")["owner"] is None
+    assert stored(console, "i1")["state"] == "offered"
+    assert stored(console, "i1")["owner"] is None
 
     console.mark()
     await console.run("@alice: accept")
@@ -96,14 +68,14 @@ async def test_a_customer_chat_is_offered_to_one_member_who_accepts_int_2_int_3(
     ]
     assert console.received("customer:Ann") == ["(i1) Alice Anders joined."]
     assert console.received("@bob") == []
-    stored = interaction(console, "i1")
-    assert (stored["state"], stored["owner"]) == ("active", "alice")
+    row = stored(console, "i1")
+    assert (row["state"], row["owner"]) == ("active", "alice")
     assert parties(console, "i1") == {"customer:Ann": ("customer", True), "@alice": ("owner", True)}
     assert offered_to(console, "i1") == [["@alice"]]
     assert events(console, "i1", "accepted") == [{"by": "@alice", "purpose": "route"}]
     # a chat is not a call: alice stays available for more (capacity 3)
-    assert presence(console)["alice"] == "ready"
-    assert available(console)["support"] == 2
+    assert presences(console)["alice"] == "ready"
+    assert counts(console)["support"] == 2
 
 
 async def test_decline_reroutes_to_another_member_int_3(console: Console) -> None:
@@ -123,12 +95,12 @@ async def test_decline_reroutes_to_another_member_int_3(console: Console) -> Non
     assert console.received("@bob")[0] == "You have i1 voice with Carl."
     assert console.received("customer:Carl") == ["(i1) Bob Baker joined."]
     assert console.received("@alice") == ["You have no live interactions."]
-    stored = interaction(console, "i1")
-    assert (stored["state"], stored["owner"]) == ("active", "bob")
+    row = stored(console, "i1")
+    assert (row["state"], row["owner"]) == ("active", "bob")
     assert parties(console, "i1") == {"customer:Carl": ("customer", True), "@bob": ("owner", True)}
     assert offered_to(console, "i1") == [["@alice"], ["@bob"]]
-    assert (presence(console)["alice"], presence(console)["bob"]) == ("ready", "busy")
-    assert available(console)["support"] == 1
+    assert (presences(console)["alice"], presences(console)["bob"]) == ("ready", "busy")
+    assert counts(console)["support"] == 1
 
 
 async def test_accept_timeout_reroutes_and_tells_the_member_int_3(console: Console) -> None:
@@ -137,7 +109,7 @@ async def test_accept_timeout_reroutes_and_tells_the_member_int_3(console: Conso
     console.mark()
     await console.run("tick 19s")
     assert console.received("@alice") == []
-    assert interaction(console, "i1")["state"] == "offered"
+    assert stored(console, "i1")["state"] == "offered"
 
     await console.run("tick 2s")
     assert console.received("@alice") == ["(i1) The offer of i1 timed out."]
@@ -153,8 +125,8 @@ async def test_accept_timeout_reroutes_and_tells_the_member_int_3(console: Conso
     assert late[0].startswith("Nothing about i1 is offered to you now.")
     assert REF.search(late[0])
     assert console.received("@bob")[0] == "You have i1 chat with Ann."
-    stored = interaction(console, "i1")
-    assert (stored["state"], stored["owner"]) == ("active", "bob")
+    row = stored(console, "i1")
+    assert (row["state"], row["owner"]) == ("active", "bob")
     assert parties(console, "i1") == {"customer:Ann": ("customer", True), "@bob": ("owner", True)}
     assert offered_to(console, "i1") == [["@alice"], ["@bob"]]
 
@@ -167,8 +139,8 @@ async def test_nobody_left_to_ring_applies_the_groups_when_empty_int_3_grp_3(
     console.mark()
     await console.run("@alice: decline")
     assert console.received("@alice") == ["You declined i1."]
-    stored = interaction(console, "i1")
-    assert (stored["state"], stored["owner"]) == ("queued", None)
+    row = stored(console, "i1")
+    assert (row["state"], row["owner"]) == ("queued", None)
     assert [e["target"] for e in events(console, "i1", "waiting")] == ["group:support"]
 
     console.mark()
@@ -179,7 +151,7 @@ async def test_nobody_left_to_ring_applies_the_groups_when_empty_int_3_grp_3(
     assert console.received("@alice") == []
     state = snapshot(console.core.store)
     assert state["mailboxes"]["support"] == {"new": 1, "old": 0}
-    assert interaction(console, "i1")["state"] == "closed"
+    assert stored(console, "i1")["state"] == "closed"
     assert events(console, "i1", "voicemail") == [{"mailbox": "support"}]
     assert "i1" not in console.core.engine.live
 
@@ -208,9 +180,9 @@ async def test_idle_time_counts_from_the_end_of_the_last_call_grp_3(console: Con
         "@alice: ready\ntick 5s\n@bob: ready\nsim call Carl group:support\n@alice: accept"
     )
     assert offered_to(console, "i1") == [["@alice"]]
-    assert presence(console)["alice"] == "busy"
+    assert presences(console)["alice"] == "busy"
     await console.run("tick 10s\n@alice: end\n@alice: done")
-    assert presence(console)["alice"] == "ready"
+    assert presences(console)["alice"] == "ready"
     console.mark()
     await console.run("sim call Cleo group:support")
     assert console.received("@bob") == [
@@ -233,7 +205,7 @@ async def test_equally_idle_members_then_fewest_interactions_grp_3(console: Cons
         "(i2) New chat from Ben via group:support: “two”. `accept i2` or `decline i2` within 20s."
     ]
     await console.run("@bob: accept\n@bob: say hello Ben")
-    assert interaction(console, "i2")["owner"] == "bob"
+    assert stored(console, "i2")["owner"] == "bob"
     assert console.received("customer:Ben")[-1] == "(i2) Bob Baker: hello Ben"
 
 
@@ -262,22 +234,22 @@ async def test_vip_waits_telling_the_customer_then_fails_clearly_grp_3(console: 
     """GRP-3: vip (`when_empty: wait`) waits 30s, telling the caller, then fails with a message."""
     await console.run("sim call Carl group:vip")
     assert console.received("customer:Carl") == [HOLD_ON]
-    stored = interaction(console, "i1")
-    assert (stored["state"], stored["owner"]) == ("queued", None)
+    row = stored(console, "i1")
+    assert (row["state"], row["owner"]) == ("queued", None)
     assert console.core.engine.live["i1"].offer is not None
 
     console.mark()
     await console.run("tick 29s")
     assert console.received("customer:Carl") == []
-    assert interaction(console, "i1")["state"] == "queued"
+    assert stored(console, "i1")["state"] == "queued"
 
     await console.run("tick 2s")
     assert console.received("customer:Carl") == [
         "(i1) Sorry, nobody can take your call now. Please try again later."
     ]
     assert console.received("@fay") == []
-    stored = interaction(console, "i1")
-    assert stored["state"] == "closed"
+    row = stored(console, "i1")
+    assert row["state"] == "closed"
     assert parties(console, "i1") == {"customer:Carl": ("customer", False)}
     assert [e["reason"] for e in events(console, "i1", "offer_failed")] == [
         "Nobody in group:vip became available within 30s."
@@ -302,7 +274,7 @@ async def test_support_falls_back_to_its_voicemail_after_the_wait_grp_3(
     state = snapshot(console.core.store)
     assert state["mailboxes"]["support"] == {"new": 1, "old": 0}
     assert state["mailboxes"]["alice"] == {"new": 0, "old": 0}
-    assert interaction(console, "i1")["state"] == "closed"
+    assert stored(console, "i1")["state"] == "closed"
     assert events(console, "i1", "voicemail") == [{"mailbox": "support"}]
 
 
@@ -327,8 +299,8 @@ async def test_billing_falls_back_to_support_after_the_wait_grp_3_grp_5(
     ]
     assert events(console, "i1", "fallback") == [{"from": "group:billing", "to": "group:support"}]
     await console.run("@alice: accept")
-    stored = interaction(console, "i1")
-    assert (stored["state"], stored["owner"]) == ("active", "alice")
+    row = stored(console, "i1")
+    assert (row["state"], row["owner"]) == ("active", "alice")
     assert snapshot(console.core.store)["mailboxes"]["support"] == {"new": 0, "old": 0}
 
 
@@ -346,8 +318,8 @@ async def test_a_member_becoming_ready_during_the_wait_is_rung_at_once_grp_3(
         "`accept i1` or `decline i1` within 20s.",
     ]
     await console.run("@chen: accept\ntick 30s")
-    stored = interaction(console, "i1")
-    assert (stored["state"], stored["owner"]) == ("active", "chen")
+    row = stored(console, "i1")
+    assert (row["state"], row["owner"]) == ("active", "chen")
     # the old wait deadline passed without effect: no voicemail, no failure
     assert snapshot(console.core.store)["mailboxes"]["support"] == {"new": 0, "old": 0}
     assert "(i1) Chen Li joined." in console.received("customer:Ann")
@@ -365,8 +337,8 @@ async def test_an_accepted_call_makes_the_member_busy_and_uncounted_grp_4(
     assert "group:support Support — 2 ready (now)" in console.last("@dana")
     await console.run("sim call Carl group:support\n@alice: accept\n@dana: groups")
     assert "group:support Support — 1 ready (now)" in console.last("@dana")
-    assert presence(console)["alice"] == "busy"
-    assert available(console)["support"] == 1
+    assert presences(console)["alice"] == "busy"
+    assert counts(console)["support"] == 1
     await console.run("@dana: status @alice")
     assert console.last("@dana").startswith("@alice Alice Anders — busy")
 
@@ -374,8 +346,8 @@ async def test_an_accepted_call_makes_the_member_busy_and_uncounted_grp_4(
     assert "group:support Support — 1 ready (now)" in console.last("@dana")  # held is still busy
 
     await console.run("@alice: resume\n@alice: end")
-    assert presence(console)["alice"] == "ready"  # wrapup: no longer on the call
-    assert available(console)["support"] == 2
+    assert presences(console)["alice"] == "ready"  # wrapup: no longer on the call
+    assert counts(console)["support"] == 2
     await console.run("@alice: done\n@dana: groups")
     assert "group:support Support — 2 ready (now)" in console.last("@dana")
     assert console.core.directory.counts() == console.core.directory.recount()
@@ -389,14 +361,14 @@ async def test_three_chats_put_a_member_at_capacity_and_a_fourth_waits_grp_4(
     for number, name in enumerate(("Ann", "Ben", "Cat"), 1):
         await console.run(f"sim chat {name} group:support hi\n@alice: accept i{number}")
         expected = ("ready", 1) if number < 3 else ("busy", 0)
-        assert (presence(console)["alice"], available(console)["support"]) == expected
+        assert (presences(console)["alice"], counts(console)["support"]) == expected
     console.mark()
     await console.run("sim chat Dan group:support me too")
     assert console.received("@alice") == []
     assert "(i4) Please hold on: everyone is busy; we will be with you shortly." in (
         console.received("customer:Dan")
     )
-    assert interaction(console, "i4")["state"] == "queued"
+    assert stored(console, "i4")["state"] == "queued"
 
     out = await console.run("@alice: end i2")
     assert (
@@ -404,10 +376,10 @@ async def test_three_chats_put_a_member_at_capacity_and_a_fourth_waits_grp_4(
         + ("`accept i4` or `decline i4` within 20s.")
         in out
     )
-    assert (presence(console)["alice"], available(console)["support"]) == ("ready", 1)
+    assert (presences(console)["alice"], counts(console)["support"]) == ("ready", 1)
     await console.run("@alice: accept i4")
-    assert (presence(console)["alice"], available(console)["support"]) == ("busy", 0)
-    assert interaction(console, "i4")["owner"] == "alice"
+    assert (presences(console)["alice"], counts(console)["support"]) == ("busy", 0)
+    assert stored(console, "i4")["owner"] == "alice"
     assert console.core.directory.counts() == console.core.directory.recount()
 
 
@@ -422,7 +394,7 @@ async def test_refuse_policy_fails_at_once_grp_5(refusing_billing: Console) -> N
     assert "(i1) Sorry, nobody can take your chat now. Please try again later." in said
     assert not [line for line in said if "Please hold on" in line]
     assert console.received("@alice") == ["You are ready."]
-    assert interaction(console, "i1")["state"] == "closed"
+    assert stored(console, "i1")["state"] == "closed"
     assert events(console, "i1", "waiting") == []
     assert [e["reason"] for e in events(console, "i1", "offer_failed")] == [
         "Nobody in group:billing is available."
@@ -484,8 +456,8 @@ async def test_a_count_of_zero_does_not_refuse_by_itself_grp_5(console: Console)
         "`accept i1` or `decline i1` within 20s."
     )
     await console.run("@fay: accept")
-    stored = interaction(console, "i1")
-    assert (stored["state"], stored["owner"]) == ("active", "fay")
+    row = stored(console, "i1")
+    assert (row["state"], row["owner"]) == ("active", "fay")
     assert parties(console, "i1") == {
         "customer:Ann": ("customer", True),
         "@bob": ("member", False),

@@ -58,3 +58,13 @@ def assert_never_received(console: Console, who: str, *tokens: str) -> None:
     lines = console.received(who, since_mark=False)
     leaked = [line for line in lines if any(t in line for t in tokens)]
     assert leaked == [], f"{who} saw private content: {leaked}"
+
+
+def presences(console: Console) -> dict[str, str]:
+    """Every member's presence as others see it, as stored."""
+    return {m["id"]: m["presence"] for m in snapshot(console.core.store)["members"]}
+
+
+def counts(console: Console) -> dict[str, int]:
+    """Every group's stored ready count."""
+    return {g["id"]: g["available"] for g in snapshot(console.core.store)["groups"]}

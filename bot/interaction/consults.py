@@ -125,7 +125,9 @@ class Consults:
         parent, consultant = self._warm_parts(me, cx)
         await self.engine.fire(parent, "transfer")
         await self._complete(cx)
-        reply = await self.engine.transfers.transferred(parent, consultant, _warm(me, consultant))
+        reply = await self.engine.transfers.transferred(
+            parent, consultant, _warm(me, consultant), tell_old=False
+        )
         self.engine.tell(f"@{consultant}", reply, parent)
         self.engine.set_focus(consultant, parent.id)
         self.engine.save(parent)

@@ -255,6 +255,17 @@ class Engine:
             if (p := ix.parties.get(who)) is not None and (p.connected or not connected)
         ]
 
+    def connected_count(self, member_id: str) -> int:
+        """How many live interactions the member is connected to (routing's tie-break)."""
+        who = f"@{member_id}"
+        return sum(
+            1
+            for iid in self._by_party.get(who, ())
+            if (ix := self.live.get(iid)) is not None
+            and (p := ix.parties.get(who)) is not None
+            and p.connected
+        )
+
     def of_party(self, who: str) -> list[Interaction]:
         """Live interactions ``who`` (``@bob``, ``customer:Ann``) ever joined, oldest first."""
         found = [self.live[iid] for iid in self._by_party.get(who, ()) if iid in self.live]

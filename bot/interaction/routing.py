@@ -92,7 +92,7 @@ class Router:
 
         def order(m: str) -> tuple[float, int]:
             since = max(self.directory.presence(m).since, idle.get(m, 0.0))
-            return since, len(self.engine.interactions_of(m))
+            return since, self.engine.connected_count(m)
 
         return sorted(members, key=order)
 

@@ -108,14 +108,17 @@ class Transfers:
             f"Try `im {member.ref}` or another target."
         )
 
-    async def transferred(self, ix: Interaction, me: str, offer: Offer) -> str:
+    async def transferred(
+        self, ix: Interaction, me: str, offer: Offer, *, tell_old: bool = True
+    ) -> str:
         """The target accepted: ownership moves, the old owner is released (TRF-2, TRF-3)."""
         old = ix.owner
         await self.engine.fire(ix, "transferred")
         self.engine.set_owner(ix, me)
         if old:
             self.engine.release(ix, f"@{old}")
-            self.engine.tell(f"@{old}", f"@{me} took over {ix.id}. Mark it `done {ix.id}`.", ix)
+            if tell_old:
+                self.engine.tell(f"@{old}", f"@{me} took over {ix.id}. Mark it `done {ix.id}`.", ix)
             await self.engine.supervision.agent_left(old, ix)
             if self.engine.core.policy.transfer.after_call_work:
                 directory = self.engine.core.directory

@@ -1,0 +1,476 @@
+"""Interaction benchmark: live-interaction cost, command latency against a baseline, memory.
+
+Run as ``python bench/interactions.py [--live N] [--commands C]`` (defaults 10,000 / 20,000).
+
+It writes a generated rules folder into a temporary directory (the shipped machines, policy
+and triggers; a synthetic directory of agents in 20 groups plus a phone team; chat capacity
+raised so the agents can hold N chats), opens a ``Core`` on a temporary SQLite file with
+the shipped commit setting (WAL, ``synchronous=NORMAL``), then:
+
+1. creates N live chats the way production does — a customer arrives (one transaction),
+   the rung agent accepts (one command) — and reports the cost per 1,000 for the first and
+   the last thousand, plus the cost of the kind machine's ``add_model``/``remove_model``
+   alone with N models in it (INT-1: one machine, many models, flat cost);
+2. runs C commands through ``core.handle`` — say, hold/resume on calls, consult → accept →
+   end → done, transfer → accept → done → ready, list — and prints p50/p99 latency and
+   commands/s next to a baseline measured in the same run: a bare ``transitions``
+   ``AsyncMachine`` trigger on one model plus one SQLite INSERT committed with the same
+   synchronous setting, per command;
+3. reads VmRSS before and after creating the N interactions and projects the memory of
+   50,000 live interactions against the 1 GiB target.
+
+Timings are reported with PASS/FAIL against the targets, never turned into the exit code;
+the exit code is 1 only when a command ended in an internal error or an interaction was lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import math
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from transitions.extensions.asyncio import AsyncMachine  # noqa: E402
+
+from bot.clock import FakeClock  # noqa: E402
+from bot.core import Core  # noqa: E402
+from bot.events import Command  # noqa: E402
+from bot.interaction.machines import InteractionMachine  # noqa: E402
+from bot.interaction.model import Interaction  # noqa: E402
+from bot.outbound import Say  # noqa: E402
+from bot.rules.check import load_rules  # noqa: E402
+from bot.storage import Store  # noqa: E402
+from bot.storage.sqlite import Synchronous  # noqa: E402
+
+GROUPS = 20
+P99_TARGET_MS = 10.0
+MEMORY_TARGET = 1 << 30  # 1 GiB
+PROJECT_LIVE = 50_000
+SYNCHRONOUS: Synchronous = "NORMAL"  # as shipped: a reply survives a crash of backline
+TIMES = "\u00d7"
+
+
+def progress(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc/self/status."""
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def percentile(sorted_ns: Sequence[int], pct: float) -> float:
+    """Nearest-rank percentile of sorted samples, in ms."""
+    if not sorted_ns:
+        return 0.0
+    rank = max(1, min(len(sorted_ns), math.ceil(pct / 100 * len(sorted_ns))))
+    return sorted_ns[rank - 1] / 1e6
+
+
+def block_size(live: int) -> int:
+    """The first and last this many creations are timed (a thousand, or half of a small N)."""
+    return max(1, min(1000, live // 2))
+
+
+# -- the generated rules folder -------------------------------------------------------------
+
+
+class Shape:
+    """How big the synthetic contact centre is for N live chats."""
+
+    def __init__(self, live: int) -> None:
+        self.agents = max(40, min(2000, live // 5))
+        self.phones = max(10, min(500, live // 50))  # voice agents, one call each
+        self.capacity = 2 * math.ceil(live / self.agents) + 10
+
+    def agent(self, index: int) -> str:
+        return f"a{index:05d}"
+
+    def group(self, index: int) -> str:
+        return f"g{index:02d}"
+
+
+def write_rules(folder: Path, shape: Shape) -> Path:
+    """The shipped rules with a synthetic directory and the chat capacity raised."""
+    rules = folder / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    members = [
+        {"id": shape.agent(i), "name": f"Agent {i}", "roles": ["agent"], "voice": f"2{i:05d}"}
+        for i in range(shape.agents)
+    ] + [
+        {"id": f"p{i:04d}", "name": f"Phone {i}", "roles": ["agent"], "voice": f"3{i:04d}"}
+        for i in range(shape.phones)
+    ]
+    groups = [
+        {
+            "id": shape.group(g),
+            "name": f"Team {g}",
+            "members": [shape.agent(i) for i in range(g, shape.agents, GROUPS)],
+        }
+        for g in range(GROUPS)
+    ] + [{"id": "phones", "name": "Phones", "members": [f"p{i:04d}" for i in range(shape.phones)]}]
+    directory = {"members": members, "groups": groups}
+    (rules / "directory.yaml").write_text(yaml.safe_dump(directory), encoding="utf-8")
+    policy_path = rules / "policy.yaml"
+    policy = yaml.safe_load(policy_path.read_text(encoding="utf-8"))
+    policy["groups"] = {k: v for k, v in policy["groups"].items() if not isinstance(v, dict)}
+    policy["routing"]["capacity"]["chat"] = shape.capacity
+    policy_path.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    return rules
+
+
+class Sink:
+    """An outlet that reaches everyone and only counts (adapters would send)."""
+
+    name = "sink"
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def reaches(self, recipient: str) -> bool:
+        return True
+
+    async def send(self, message: Say) -> None:
+        self.sent += 1
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, core: Core, clock: FakeClock, shape: Shape, rng: random.Random) -> None:
+        self.core = core
+        self.clock = clock
+        self.shape = shape
+        self.rng = rng
+        self.errors: list[str] = []
+        self.samples: list[int] = []
+        self.chats: list[str] = []
+        self.calls: list[str] = []
+
+    async def command(self, member: str, text: str, context: str | None = None) -> str:
+        start = time.perf_counter_ns()
+        turn = await self.core.handle(Command("console", member, text, context=context))
+        self.samples.append(time.perf_counter_ns() - start)
+        if turn.outcome == "error":
+            self.errors.append(f"@{member}: {text!r}: {turn.reply}")
+        return turn.reply
+
+    async def untimed(self, member: str, text: str, context: str | None = None) -> str:
+        turn = await self.core.handle(Command("console", member, text, context=context))
+        if turn.outcome == "error":
+            self.errors.append(f"@{member}: {text!r}: {turn.reply}")
+        return turn.reply
+
+    async def everyone_ready(self) -> None:
+        for member in self.core.directory.data.members:
+            await self.untimed(member, "ready")
+
+    async def arrive(self, kind: str, name: str, target: str) -> Interaction:
+        """A customer arrives and the agent it rings accepts: one live interaction."""
+        engine = self.core.engine
+
+        async def work() -> Interaction:
+            ix, _ = await engine.customers.arrive(kind, name, target, f"hello from {name}")
+            return ix
+
+        ix = await self.core.act(work)
+        if ix.offer is None or not ix.offer.to:
+            raise RuntimeError(f"{ix.id} rang nobody ({ix.state}); the directory is too small")
+        await self.untimed(ix.offer.to[0], f"accept {ix.id}")
+        if ix.state != "active":
+            raise RuntimeError(f"{ix.id} is {ix.state} after accept")
+        return ix
+
+    async def create(self, live: int) -> tuple[float, float, float]:
+        """N live chats; seconds for all, for the first and for the last thousand."""
+        block = block_size(live)
+        first = last = 0.0
+        started = block_start = time.perf_counter()
+        for i in range(live):
+            ix = await self.arrive("chat", f"c{i}", f"group:{self.shape.group(i % GROUPS)}")
+            self.chats.append(ix.id)
+            done = i + 1
+            if done == block:
+                first = time.perf_counter() - block_start
+            if done % 1000 == 0:
+                await self.clock.advance(30)  # time passes: accepted offers' timers are gone
+                progress(f"{done}/{live} live chats")
+            if done == live - block:
+                block_start = time.perf_counter()
+        last = time.perf_counter() - block_start
+        return time.perf_counter() - started, first, last
+
+    async def create_calls(self) -> None:
+        for i in range(self.shape.phones):
+            ix = await self.arrive("voice", f"v{i}", "group:phones")
+            self.calls.append(ix.id)
+
+    # -- the mixed load -------------------------------------------------------------
+
+    def owner(self, iid: str) -> str:
+        owner = self.core.engine.live[iid].owner
+        assert owner is not None
+        return owner
+
+    def colleague(self, me: str) -> str:
+        """Another agent who can take a chat now (ready, under capacity, nothing ringing)."""
+        router = self.core.engine.offers.router
+        for _ in range(50):
+            other = self.shape.agent(self.rng.randrange(self.shape.agents))
+            if other != me and router.available(other):
+                return other
+        raise RuntimeError("no available colleague; raise the chat capacity")
+
+    async def say(self) -> None:
+        iid = self.rng.choice(self.chats)
+        await self.command(self.owner(iid), f"say {iid} thanks for waiting")
+
+    async def hold_resume(self) -> None:
+        iid = self.rng.choice(self.calls)
+        owner = self.owner(iid)
+        await self.command(owner, f"hold {iid}")
+        await self.command(owner, f"resume {iid}")
+
+    async def consult(self) -> None:
+        iid = self.rng.choice(self.chats)
+        me = self.owner(iid)
+        other = self.colleague(me)
+        await self.command(me, f"consult @{other} chat", context=iid)
+        cx = self.core.engine.offers.pending_for(other)
+        if not cx:
+            self.errors.append(f"consult from @{me} on {iid} rang nobody")
+            return
+        cid = cx[-1].id
+        await self.command(other, f"accept {cid}")
+        await self.command(me, f"say {cid} a question")
+        await self.command(me, f"end {cid}")
+        await self.command(me, f"done {cid}")
+        await self.command(other, f"done {cid}")
+
+    async def transfer(self) -> None:
+        iid = self.rng.choice(self.chats)
+        me = self.owner(iid)
+        other = self.colleague(me)
+        await self.command(me, f"transfer @{other}", context=iid)
+        await self.command(other, f"accept {iid}")
+        await self.command(me, f"done {iid}")
+        await self.command(me, "ready")
+
+    async def list_(self) -> None:
+        await self.command(self.shape.agent(self.rng.randrange(self.shape.agents)), "list")
+
+    async def load(self, commands: int) -> float:
+        """Run the mix until ``commands`` commands were timed; returns seconds."""
+        mix = (
+            [self.say] * 6
+            + [self.hold_resume] * 2
+            + [self.consult, self.transfer]
+            + [self.list_] * 2
+        )
+        start = time.perf_counter()
+        step = max(1, commands // 10)
+        mark = step
+        while len(self.samples) < commands:
+            await self.rng.choice(mix)()
+            if len(self.samples) >= mark:
+                progress(f"{len(self.samples)}/{commands} commands")
+                mark += step
+        return time.perf_counter() - start
+
+
+# -- the baseline ------------------------------------------------------------------------
+
+
+class Toggle:
+    """A bare model for the baseline machine."""
+
+    state: str
+
+
+async def baseline(folder: Path, commands: int) -> list[int]:
+    """Per command: one AsyncMachine trigger on one model + one INSERT committed durably."""
+    model = Toggle()
+    AsyncMachine(
+        model=model,
+        states=["a", "b"],
+        transitions=[
+            {"trigger": "flip", "source": "a", "dest": "b"},
+            {"trigger": "flip", "source": "b", "dest": "a"},
+        ],
+        initial="a",
+        auto_transitions=False,
+        send_event=True,
+        queued="model",
+    )
+    conn = sqlite3.connect(folder / "baseline.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, at REAL, data TEXT)")
+    samples = []
+    for i in range(commands):
+        start = time.perf_counter_ns()
+        await model.flip()  # type: ignore[attr-defined]
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO events (at, data) VALUES (?, ?)", (float(i), '{"k": "v"}'))
+        conn.execute("COMMIT")
+        samples.append(time.perf_counter_ns() - start)
+    conn.close()
+    return samples
+
+
+def machine_churn(core: Core, live: int) -> tuple[float, float]:
+    """Seconds per 1,000 add_model+remove_model with no models and with ``live`` models in."""
+    machine = InteractionMachine(core.engine.specs["chat"])
+    journal = core.engine
+    fresh = (Interaction(f"x{i}", "chat", 0.0, journal) for i in itertools.count())
+
+    def churn() -> float:
+        """The best of 5 rounds, garbage collection off (as ``timeit`` does)."""
+        best = float("inf")
+        for _ in range(5):
+            batch = [next(fresh) for _ in range(1000)]  # each model is added once, as in the engine
+            gc.disable()
+            start = time.perf_counter()
+            for m in batch:
+                machine.add_model(m)
+            for m in batch:
+                machine.remove_model(m)
+            best = min(best, time.perf_counter() - start)
+            gc.enable()
+        return best
+
+    churn()  # warm-up
+    empty = churn()
+    for _ in range(live):
+        machine.add_model(next(fresh))
+    return empty, churn()
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--live", type=int, default=10_000, help="live chats to create")
+    parser.add_argument("--commands", type=int, default=20_000, help="commands to time")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace, folder: Path) -> int:
+    shape = Shape(args.live)
+    rules = write_rules(folder, shape)
+    clock = FakeClock()
+    core = Core(Store(folder / "bench.db", synchronous=SYNCHRONOUS), clock, load_rules(rules))
+    sink = Sink()
+    core.delivery.attach(sink)
+    bench = Bench(core, clock, shape, random.Random(args.seed))
+    print(
+        f"setup: {shape.agents} chat agents in {GROUPS} groups + {shape.phones} phone agents,"
+        f" chat capacity {shape.capacity}; store synchronous={SYNCHRONOUS} (WAL)"
+    )
+    progress("everyone ready")
+    await bench.everyone_ready()
+    progress(f"{shape.phones} calls")
+    await bench.create_calls()
+
+    gc.collect()
+    rss_before = rss_bytes()
+    progress(f"creating {args.live} live chats (arrive + accept, one transaction each)")
+    total, first, last = await bench.create(args.live)
+    gc.collect()
+    rss_after = rss_bytes()
+    live = len(core.engine.live)
+    block = block_size(args.live)
+    ratio = last / first if first else float("inf")
+    print(
+        f"create: {args.live} live chats in {total:.1f} s = {args.live / total:,.0f}/s"
+        f" ({live} live interactions in all)"
+    )
+    print(
+        f"add cost: first {block} {first * 1000 / block:.3f} ms each,"
+        f" last {block} {last * 1000 / block:.3f} ms each; last/first {ratio:.2f}{TIMES}"
+    )
+    empty, full = machine_churn(core, live)
+    print(
+        f"machine add+remove per 1000: {empty * 1000:.2f} ms with 0 models,"
+        f" {full * 1000:.2f} ms with {live} models; ratio {full / max(empty, 1e-9):.2f}{TIMES}"
+    )
+
+    progress(f"running {args.commands} mixed commands")
+    seconds = await bench.load(args.commands)
+    ours = sorted(bench.samples)
+    p50, p99 = percentile(ours, 50), percentile(ours, 99)
+    print(
+        f"commands: {len(ours)} in {seconds:.1f} s = {len(ours) / seconds:,.0f} commands/s;"
+        f" p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {ours[-1] / 1e6:.3f} ms"
+    )
+    progress(f"baseline: {args.commands} AsyncMachine triggers + committed INSERTs")
+    base = sorted(await baseline(folder, args.commands))
+    b50, b99 = percentile(base, 50), percentile(base, 99)
+    print(
+        f"baseline (AsyncMachine trigger + INSERT, synchronous={SYNCHRONOUS}):"
+        f" p50 {b50:.3f} ms, p99 {b99:.3f} ms"
+    )
+    print(
+        f"ratio: p50 {p50 / max(b50, 1e-9):.2f}{TIMES}, p99 {p99 / max(b99, 1e-9):.2f}{TIMES}"
+        " the baseline"
+    )
+
+    per = (rss_after - rss_before) / args.live
+    projected = rss_before + per * PROJECT_LIVE
+    mib = 1 << 20
+    print(
+        f"memory: RSS {rss_before / mib:.1f} MiB before, {rss_after / mib:.1f} MiB after"
+        f" {args.live} live chats = {per:,.0f} bytes per live interaction"
+    )
+    print(
+        f"projection: {PROJECT_LIVE} live interactions = {projected / mib:,.1f} MiB"
+        f" (target < {MEMORY_TARGET / mib:,.0f} MiB)"
+    )
+    print(f"messages sent: {sink.sent}")
+
+    lost = args.live + shape.phones - live
+    core.store.close()
+    print(
+        f"p99 command latency {p99:.3f} ms (target < {P99_TARGET_MS:g} ms): "
+        f"{'PASS' if p99 < P99_TARGET_MS else 'FAIL'}"
+    )
+    print(
+        f"projected RSS for {PROJECT_LIVE} live interactions {projected / mib:,.1f} MiB"
+        f" (target < 1 GiB): {'PASS' if projected < MEMORY_TARGET else 'FAIL'}"
+    )
+    if bench.errors or lost:
+        print(f"ERRORS: {len(bench.errors)} internal errors, {lost} interactions lost")
+        print("\n".join(bench.errors[:20]))
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="backline-bench-") as tmp:
+        return asyncio.run(run(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,44 +7,21 @@ its timings are only checked to be printed as numbers, never compared with a tar
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "directory.py"
+from tests.bench.run import run_bench
+
 CHANGES = 2000
 NUMBER = r"(\d+(?:\.\d+)?)"
 
 
 @pytest.fixture(scope="module")
 def output() -> str:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--members",
-            "3000",
-            "--queries",
-            "200",
-            "--changes",
-            str(CHANGES),
-        ],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        cwd=ROOT,
-        timeout=100,
-        check=False,
+    return run_bench(
+        "directory", "--members", "3000", "--queries", "200", "--changes", str(CHANGES)
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def test_group_counts_stay_exact_grp_2(output: str) -> None:

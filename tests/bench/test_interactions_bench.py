@@ -8,16 +8,12 @@ sane, never compared with a timing target.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "interactions.py"
+from tests.bench.run import run_bench
+
 LIVE = 300
 COMMANDS = 600
 NUMBER = r"([\d,]+(?:\.\d+)?)"
@@ -29,19 +25,7 @@ def number(text: str) -> float:
 
 @pytest.fixture(scope="module")
 def output() -> str:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--live", str(LIVE), "--commands", str(COMMANDS)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        cwd=ROOT,
-        timeout=100,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return run_bench("interactions", "--live", str(LIVE), "--commands", str(COMMANDS))
 
 
 def find(pattern: str, output: str) -> tuple[float, ...]:

@@ -7,34 +7,18 @@ timings are only checked to be printed as numbers, never compared with the targe
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "bench" / "messages.py"
+from tests.bench.run import run_bench
+
 NUMBER = r"(\d+(?:\.\d+)?)"
 
 
 @pytest.fixture(scope="module")
 def output() -> str:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--messages", "2000", "--runs", "100"],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        cwd=ROOT,
-        timeout=100,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return run_bench("messages", "--messages", "2000", "--runs", "100")
 
 
 def test_inbox_is_built_through_the_product_msg_1(output: str) -> None:

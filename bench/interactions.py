@@ -1,6 +1,7 @@
 """Interaction benchmark: live-interaction cost, command latency against a baseline, memory.
 
-Run as ``python bench/interactions.py [--live N] [--commands C]`` (defaults 10,000 / 20,000).
+Run as ``python bench/interactions.py [--live N] [--commands C] [--synchronous FULL]``
+(defaults 10,000 / 20,000 / the shipped NORMAL).
 
 It writes a generated rules folder into a temporary directory (the shipped machines, policy
 and triggers; a synthetic directory of agents in 20 groups plus a phone team; chat capacity
@@ -62,6 +63,7 @@ P99_TARGET_MS = 10.0
 MEMORY_TARGET = 1 << 30  # 1 GiB
 PROJECT_LIVE = 50_000
 SYNCHRONOUS: Synchronous = "NORMAL"  # as shipped: a reply survives a crash of backline
+CHOICES: tuple[Synchronous, ...] = ("NORMAL", "FULL")  # FULL: it survives a power cut too
 TIMES = "\u00d7"
 
 
@@ -306,7 +308,7 @@ class Toggle:
     state: str
 
 
-async def baseline(folder: Path, commands: int) -> list[int]:
+async def baseline(folder: Path, commands: int, synchronous: Synchronous) -> list[int]:
     """Per command: one AsyncMachine trigger on one model + one INSERT committed durably."""
     model = Toggle()
     AsyncMachine(
@@ -323,7 +325,7 @@ async def baseline(folder: Path, commands: int) -> list[int]:
     )
     conn = sqlite3.connect(folder / "baseline.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, at REAL, data TEXT)")
     samples = []
     for i in range(commands):
@@ -373,6 +375,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--live", type=int, default=10_000, help="live chats to create")
     parser.add_argument("--commands", type=int, default=20_000, help="commands to time")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--synchronous", choices=CHOICES, default=SYNCHRONOUS, help="SQLite commit setting"
+    )
     return parser.parse_args(argv)
 
 
@@ -380,13 +385,14 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
     shape = Shape(args.live)
     rules = write_rules(folder, shape)
     clock = FakeClock()
-    core = Core(Store(folder / "bench.db", synchronous=SYNCHRONOUS), clock, load_rules(rules))
+    sync: Synchronous = args.synchronous
+    core = Core(Store(folder / "bench.db", synchronous=sync), clock, load_rules(rules))
     sink = Sink()
     core.delivery.attach(sink)
     bench = Bench(core, clock, shape, random.Random(args.seed))
     print(
         f"setup: {shape.agents} chat agents in {GROUPS} groups + {shape.phones} phone agents,"
-        f" chat capacity {shape.capacity}; store synchronous={SYNCHRONOUS} (WAL)"
+        f" chat capacity {shape.capacity}; store synchronous={sync} (WAL)"
     )
     progress("everyone ready")
     await bench.everyone_ready()
@@ -425,10 +431,10 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
         f" p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {ours[-1] / 1e6:.3f} ms"
     )
     progress(f"baseline: {args.commands} AsyncMachine triggers + committed INSERTs")
-    base = sorted(await baseline(folder, args.commands))
+    base = sorted(await baseline(folder, args.commands, sync))
     b50, b99 = percentile(base, 50), percentile(base, 99)
     print(
-        f"baseline (AsyncMachine trigger + INSERT, synchronous={SYNCHRONOUS}):"
+        f"baseline (AsyncMachine trigger + INSERT, synchronous={sync}):"
         f" p50 {b50:.3f} ms, p99 {b99:.3f} ms"
     )
     print(

@@ -50,6 +50,7 @@ class Engine:
         # Indexes, so no operation scans every live interaction (50k live stay cheap):
         self._by_party: dict[str, set[str]] = {}  # "@bob"/"customer:Ann" → ids with that party
         self._offered: dict[str, Interaction] = {}  # saved with an offer (re-checked on read)
+        self._connected: dict[str, int] = {}  # "@bob" → live interactions he is connected to
         self._timers: dict[tuple[str, str], Timer] = {}
         self.free_since: dict[str, float] = {}
         self.offers = Offers(self)
@@ -75,6 +76,8 @@ class Engine:
                 self._unindex(ix)
                 self.machines[ix.kind].remove_model(ix)
                 self.cancel_timers(ix)
+        if only is None:  # everything is read again: so are the indexes
+            self._by_party, self._offered, self._connected = {}, {}, {}
         for ix in self.records.load_live(self, only):
             self.machines[ix.kind].add_model(ix, initial=ix.state)
             self.live[ix.id] = ix
@@ -157,13 +160,15 @@ class Engine:
                     self.set_focus(member_id, None)
 
     def _index(self, ix: Interaction) -> None:
-        for who in ix.parties:
+        for who, party in ix.parties.items():
             self._by_party.setdefault(who, set()).add(ix.id)
+            self._connected[who] = self._connected.get(who, 0) + party.connected
         if ix.offer is not None:
             self._offered[ix.id] = ix
 
     def _unindex(self, ix: Interaction) -> None:
-        for who in ix.parties:
+        for who, party in ix.parties.items():
+            self._connected[who] = self._connected.get(who, 0) - party.connected
             ids = self._by_party.get(who)
             if ids is not None:
                 ids.discard(ix.id)
@@ -216,10 +221,12 @@ class Engine:
         """Connect ``who`` with ``role`` (rejoining keeps the same party record)."""
         party = ix.parties.get(who)
         if party is None:
-            party = ix.parties[who] = Party(who, role, self.core.clock.now())
+            party = ix.parties[who] = Party(who, role, self.core.clock.now(), connected=False)
             self._by_party.setdefault(who, set()).add(ix.id)
         if not party.connected:  # a new leg starts unmuted (CNF-2)
             party.muted = False
+            if self.live.get(ix.id) is ix:
+                self._connected[who] = self._connected.get(who, 0) + 1
         party.role, party.connected, party.done = role, True, False
         if party.member_id:
             self.refresh_load(party.member_id)
@@ -232,6 +239,8 @@ class Engine:
         if party is None or not party.connected:
             return
         party.connected = False
+        if self.live.get(ix.id) is ix:
+            self._connected[who] = self._connected.get(who, 0) - 1
         party.done = done or party.role not in HANDLERS
         self.event(ix, "left", {"who": who, "role": party.role.value})
         if party.member_id:
@@ -257,14 +266,7 @@ class Engine:
 
     def connected_count(self, member_id: str) -> int:
         """How many live interactions the member is connected to (routing's tie-break)."""
-        who = f"@{member_id}"
-        return sum(
-            1
-            for iid in self._by_party.get(who, ())
-            if (ix := self.live.get(iid)) is not None
-            and (p := ix.parties.get(who)) is not None
-            and p.connected
-        )
+        return self._connected.get(f"@{member_id}", 0)
 
     def of_party(self, who: str) -> list[Interaction]:
         """Live interactions ``who`` (``@bob``, ``customer:Ann``) ever joined, oldest first."""

@@ -67,7 +67,7 @@ def test_command_latency_and_baseline_are_reported_int_1(output: str) -> None:
     assert seconds > 0 and rate > 0
     assert 0 < p50 <= p99 <= worst
     b50, b99 = find(
-        rf"baseline \(AsyncMachine trigger \+ INSERT, synchronous=NORMAL\):"
+        rf"baseline \(AsyncMachine trigger \+ INSERT, synchronous=(?:NORMAL|FULL)\):"
         rf" p50 {NUMBER} ms, p99 {NUMBER} ms",
         output,
     )

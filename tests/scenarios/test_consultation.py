@@ -8,41 +8,20 @@ import pytest
 
 from bot.state import snapshot
 from tests.support.console import Console
-from tests.support.state import assert_never_received, parties, presence, stored
+from tests.support.state import (
+    assert_never_received,
+    call_from_ann,
+    chat_with_ann,
+    parties,
+    presence,
+    stored,
+)
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
 ANN = "customer:Ann"
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-async def chat_with_ann(console: Console, *ready: str) -> None:
-    """Alice owns i1, a chat with Ann with a short transcript; ``ready`` members are ready."""
-    await console.run(
-        "@alice: ready\n"
-        + "".join(f"@{m}: ready\n" for m in ready)
-        + """
-        sim chat Ann @alice hello I need help
-        @alice: accept i1
-        sim say Ann order 42 is late
-        @alice: say sorry Ann, checking order 42
-        """
-    )
-    assert stored(console, "i1")["owner"] == "alice"
-
-
-async def call_from_ann(console: Console, *ready: str) -> None:
-    """Alice owns i1, a voice call with Ann; ``ready`` members are ready."""
-    await console.run(
-        "@alice: ready\n"
-        + "".join(f"@{m}: ready\n" for m in ready)
-        + """
-        sim call Ann @alice
-        @alice: accept i1
-        """
-    )
-    assert stored(console, "i1")["state"] == "active"
 
 
 # --- CON-1: consult a member, a group, a skill; voice, chat, im ---------------------------

@@ -68,3 +68,35 @@ def presences(console: Console) -> dict[str, str]:
 def counts(console: Console) -> dict[str, int]:
     """Every group's stored ready count."""
     return {g["id"]: g["available"] for g in snapshot(console.core.store)["groups"]}
+
+
+def assert_one_owner(console: Console, iid: str, owner: str) -> None:
+    """TRF-2: the stored owner is ``owner``, the only party with the owner role, connected."""
+    ix = stored(console, iid)
+    owning = [(p["who"], p["connected"]) for p in ix["parties"] if p["role"] == "owner"]
+    assert (ix["owner"], owning) == (owner, [(f"@{owner}", True)])
+
+
+async def call_from_ann(console: Console, *ready: str) -> None:
+    """Alice owns i1, a voice call with Ann; ``ready`` members are ready."""
+    await console.run(
+        "@alice: ready\n"
+        + "".join(f"@{m}: ready\n" for m in ready)
+        + "sim call Ann @alice\n@alice: accept i1"
+    )
+    assert_one_owner(console, "i1", "alice")
+
+
+async def chat_with_ann(console: Console, *ready: str) -> None:
+    """Alice owns i1, a chat with Ann with a short transcript; ``ready`` members are ready."""
+    await console.run(
+        "@alice: ready\n"
+        + "".join(f"@{m}: ready\n" for m in ready)
+        + """
+        sim chat Ann @alice hello I need help
+        @alice: accept i1
+        sim say Ann order 42 is late
+        @alice: say sorry Ann, checking order 42
+        """
+    )
+    assert_one_owner(console, "i1", "alice")

@@ -1,61 +1,23 @@
-"""Running backline: the demo, a script, or the server with its adapters."""
+"""``backline run``: the store, one HTTP server and every enabled adapter plugin."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Protocol
+from collections.abc import Mapping
 
 from aiohttp import web
 
-from adapters.console.adapter import ConsoleAdapter, stdin_lines
-from adapters.console.convert import Line
-from adapters.slack.adapter import slack_adapter
-from adapters.xmpp.adapter import xmpp_adapter
-from bot.clock import FakeClock, SystemClock
+from bot.clock import SystemClock
 from bot.config import Config
 from bot.core import Core
 from bot.http import build_http_app
-from bot.state import snapshot
+from bot.port.plugin import Adapter, Plugin, discover
+from bot.port.port import Port
 from bot.storage.sqlite import Synchronous
 
 log = logging.getLogger("backline.app")
-
-BANNER = (
-    "backline demo: you are @{member}. Type `help` for commands, `as @bob` to switch member,"
-    " Ctrl-D to quit.\nEvery message any member or customer receives is shown as [@who] text."
-)
-
-
-async def run_script(rules: Path, database: Path, lines: list[Line], json_out: Path | None) -> None:
-    """Run a parsed console script on a fake clock; optionally write the final state."""
-    core = Core.open(rules, database, FakeClock())
-    try:
-        await ConsoleAdapter(core).run_script(lines)
-        if json_out is not None:
-            json_out.write_text(json.dumps(snapshot(core.store), indent=2) + "\n", encoding="utf-8")
-    finally:
-        core.store.close()
-
-
-async def run_repl(rules: Path, database: Path, member: str) -> None:
-    """The interactive console on the real clock, until end of input."""
-    core = Core.open(rules, database, SystemClock())
-    try:
-        console = ConsoleAdapter(core, echo=False)
-        core.directory.member(member)
-        console.current = member
-        interactive = sys.stdin.isatty()
-        if interactive:
-            console.write(BANNER.format(member=member))
-        await console.repl(stdin_lines(), _prompt if interactive else lambda _: None)
-    finally:
-        core.store.close()
 
 
 async def reload_on_signal(core: Core) -> None:
@@ -71,34 +33,33 @@ async def reload_on_signal(core: Core) -> None:
         log.warning("SIGHUP: rules reloaded")
 
 
-def _prompt(text: str) -> None:
-    print(text, end="", flush=True)
+def build_adapters(
+    config: Config, core: Core, http: web.Application, plugins: Mapping[str, Plugin]
+) -> list[Adapter]:
+    """Each enabled plugin's adapter, its migrations run, attached to delivery."""
+    adapters: list[Adapter] = []
+    for name, plugin in plugins.items():
+        settings = config.adapters.get(name)
+        if settings is None or not settings.enabled:
+            continue
+        if plugin.migrations is not None:
+            core.store.migrate(plugin.migrations)
+        adapter = plugin.create(settings, Port(core, name), http)
+        if adapter is None:
+            continue
+        core.delivery.attach(adapter)
+        adapters.append(adapter)
+    return adapters
 
 
-class Adapter(Protocol):
-    """A platform adapter as ``serve`` runs it: connect on start, disconnect on stop."""
-
-    name: str
-
-    async def start(self) -> None:
-        """Connect and begin listening."""
-
-    async def stop(self) -> None:
-        """Disconnect."""
-
-
-# Each returns the adapter its settings enable (mounting its routes on the HTTP app), or None.
-AdapterFactory = Callable[[Config, Core, web.Application], Adapter | None]
-ADAPTERS: list[AdapterFactory] = [slack_adapter, xmpp_adapter]
-
-
-async def serve(config: Config) -> None:
+async def serve(config: Config, plugins: Mapping[str, Plugin] | None = None) -> None:
     """Start the store, the HTTP server and the enabled adapters; stop on SIGTERM/SIGINT."""
+    plugins = discover() if plugins is None else plugins
     config.data_dir.mkdir(parents=True, exist_ok=True)
     durable: Synchronous = "FULL" if config.storage.synchronous == "full" else "NORMAL"
     core = Core.open(config.rules_dir, config.database, SystemClock(), synchronous=durable)
     http = build_http_app(core)
-    adapters = [a for factory in ADAPTERS if (a := factory(config, core, http)) is not None]
+    adapters = build_adapters(config, core, http, plugins)
     runner = web.AppRunner(http)
     await runner.setup()
     await web.TCPSite(runner, config.http.host, config.http.port).start()
@@ -111,18 +72,16 @@ async def serve(config: Config) -> None:
         signal.SIGHUP, lambda: tasks.append(asyncio.create_task(reload_on_signal(core)))
     )
     print(f"backline listening on http://{config.http.host}:{config.http.port}", flush=True)
-    if config.console.enabled and sys.stdin.isatty():
-        console = ConsoleAdapter(core, echo=False)
-        console.current = config.console.member
-        tasks.append(asyncio.create_task(console.repl(stdin_lines(), _prompt)))
     try:
         for adapter in adapters:
             await adapter.start()
+            log.info("adapter %s started", adapter.name)
         await stop.wait()
     finally:
         for task in tasks:
             task.cancel()
         for adapter in reversed(adapters):
             await adapter.stop()
+            core.delivery.detach(adapter)
         await runner.cleanup()
         core.store.close()

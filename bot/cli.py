@@ -1,4 +1,7 @@
-"""The ``backline`` command: ``demo``, ``run``, ``rules check``, ``state``."""
+"""The ``backline`` command: ``run``, ``rules check|graph``, ``state``, and plugins' own.
+
+Adapter plugins add their subcommands (the console adds ``demo``).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +10,20 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from adapters.console.convert import ScriptError, parse_script
 from bot import app
 from bot.config import ConfigError, load_config
 from bot.interaction.machines import load_machines, mermaid
 from bot.logs import configure
+from bot.port.host import DEFAULT_RULES, rules_dir
+from bot.port.plugin import discover
 from bot.rules.check import check_rules
 from bot.rules.errors import RulesInvalid
 from bot.state import snapshot
 from bot.storage import Store
 
-DEFAULT_RULES = Path("rules")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return 1
-    except (ConfigError, ScriptError) as exc:
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -46,18 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="the console on the demo directory (no accounts needed)")
-    demo.add_argument("--rules", type=Path, default=None, help="rules folder (default: ./rules)")
-    demo.add_argument("--data", type=Path, help="data folder to keep state in (default: temporary)")
-    demo.add_argument("--script", type=Path, help="run a script of console lines, then exit")
-    demo.add_argument("--json", type=Path, dest="json_out", help="with --script: write final state")
-    demo.add_argument("--as", dest="member", default="alice", help="who you type as at first")
-    demo.set_defaults(func=_demo)
+    for plugin in discover().values():
+        if plugin.add_commands is not None:
+            plugin.add_commands(sub)
 
     run = sub.add_parser("run", help="start backline from backline.toml / BACKLINE_* settings")
     run.add_argument("--config", type=Path, help="settings file (default: ./backline.toml)")
-    run.add_argument("--script", type=Path, help="run a console script instead of serving")
-    run.add_argument("--json", type=Path, dest="json_out", help="with --script: write final state")
     run.set_defaults(func=_run)
 
     rules = sub.add_parser("rules", help="work with rule files")
@@ -78,37 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _rules_dir(given: Path | None) -> Path:
-    if given is not None:
-        return given
-    if DEFAULT_RULES.is_dir():
-        return DEFAULT_RULES
-    return Path(__file__).resolve().parent.parent / "rules"
-
-
-def _demo(args: argparse.Namespace) -> int:
-    configure("warning")
-    rules = _rules_dir(args.rules)
-    with tempfile.TemporaryDirectory(prefix="backline-") as tmp:
-        data = args.data or Path(tmp)
-        data.mkdir(parents=True, exist_ok=True)
-        database = data / "backline.db"
-        if args.script:
-            lines = parse_script(_read(args.script))
-            asyncio.run(app.run_script(rules, database, lines, args.json_out))
-        else:
-            asyncio.run(app.run_repl(rules, database, args.member))
-    return 0
-
-
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config, os.environ)
     configure(config.log_level, config.log_format)
-    if args.script:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        lines = parse_script(_read(args.script))
-        asyncio.run(app.run_script(config.rules_dir, config.database, lines, args.json_out))
-        return 0
     asyncio.run(app.serve(config))
     return 0
 
@@ -125,7 +93,7 @@ def _rules_check(args: argparse.Namespace) -> int:
 
 
 def _rules_graph(args: argparse.Namespace) -> int:
-    specs = load_machines(_rules_dir(args.rules) / "machines")
+    specs = load_machines(rules_dir(args.rules) / "machines")
     if args.kind is not None and args.kind not in specs:
         print(f"error: no machine '{args.kind}'; kinds: {', '.join(specs)}", file=sys.stderr)
         return 2
@@ -146,10 +114,3 @@ def _state(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScriptError(f"{path}: cannot read: {exc.strerror}") from None

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from bot.addresses import AddressBook
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.directory.service import Directory
@@ -22,6 +23,7 @@ from bot.interaction.machines import CUSTOMER_KINDS
 from bot.mailboxes import Mailboxes
 from bot.metrics import Metrics
 from bot.outbound import Priority, Say
+from bot.port.types import Unsupported
 from bot.rules.check import Rules, load_rules
 from bot.rules.errors import RulesInvalid
 from bot.storage import Store
@@ -44,7 +46,8 @@ class Core:
             store, clock, rules.directory, index_groups=rules.policy.groups.searchable
         )
         self.commands: CommandTable = command_table()
-        self.delivery = Delivery()
+        self.addresses = AddressBook(store)
+        self.delivery = Delivery(self._handle_of, self.addresses.address_of)
         self.metrics = Metrics()
         self.metrics.watch_availability(self.directory.counts)
         self._outbox: list[Say] = []
@@ -84,13 +87,44 @@ class Core:
         with self.metrics.timer():
             async with self.store.lock:
                 await run(self, turn, STEPS)
-                outbound = [*turn.outbound, *self._outbox] if turn.outcome == "ok" else []
+                ok = turn.outcome == "ok"
+                outbound = [*turn.outbound, *self._outbox] if ok else []
+                turn.touched = frozenset(self.engine.touched) if ok else frozenset()
                 self._outbox.clear()
         self.metrics.count(turn)
         if respond is not None:
             await respond(turn)
-        await self.delivery.deliver(outbound)
+        await self._deliver(outbound, turn.touched)
         return turn
+
+    def _handle_of(self, member_id: str, platform: str) -> str | None:
+        return self.directory.identities.handles(member_id).get(platform)
+
+    async def _deliver(self, outbound: list[Say], touched: frozenset[str]) -> None:
+        refused = await self.delivery.deliver(outbound, touched)
+        if refused:
+            await self._report_unsupported(refused)
+
+    async def _report_unsupported(self, refused: list[tuple[str, Unsupported]]) -> None:
+        """Messages an adapter could not render reach the member another way (and My Messages).
+
+        The report itself is delivered once; what an adapter refuses of it is only logged.
+        """
+
+        async def report() -> None:
+            for platform, exc in refused:
+                for message in exc.messages:
+                    if not message.to.startswith("@"):
+                        log.warning("%s cannot show %s a message: %s", platform, message.to, exc)
+                        continue
+                    text = f"{platform} could not show you a message ({exc.reason}): {message.text}"
+                    self.inbox.raise_message(
+                        [message.to[1:]], text, kind="adapter", priority=Priority.HIGH
+                    )
+
+        _, messages, _ = await self._transact(report)
+        for platform, exc in await self.delivery.deliver(messages):
+            log.warning("%s could not render a report either: %s", platform, exc)
 
     def emit(self, message: Say) -> None:
         """Queue a message; it leaves only after the current transaction committed."""
@@ -100,6 +134,7 @@ class Core:
         """A transaction starts: nothing is touched yet."""
         self.engine.touched.clear()
         self.directory.dirty = False
+        self.addresses.dirty = False
 
     async def settle(self) -> None:
         """Before commit: offer waiting work to members who just became available (GRP-3)."""
@@ -111,6 +146,13 @@ class Core:
 
     async def act(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run work that is not a member's command (a customer, a timer) as one transaction."""
+        result, outbound, touched = await self._transact(work)
+        await self._deliver(outbound, touched)
+        return result
+
+    async def _transact(
+        self, work: Callable[[], Awaitable[T]]
+    ) -> tuple[T, list[Say], frozenset[str]]:
         async with self.store.lock:
             self.begin()
             try:
@@ -121,8 +163,7 @@ class Core:
                 self.refresh()
                 raise
             outbound, self._outbox = self._outbox, []
-        await self.delivery.deliver(outbound)
-        return result
+            return result, outbound, frozenset(self.engine.touched)
 
     async def run_timer(self, fire: Callable[[], Awaitable[None]]) -> None:
         """A timer's work: like ``act``, but a failure is logged with a ref, never raised."""
@@ -173,7 +214,9 @@ class Core:
             )
 
         if up:  # what waited goes first, in order; the "back" news must not precede "down"
-            await self.delivery.flush()
+            refused = await self.delivery.flush()
+            if refused:
+                await self._report_unsupported(refused)
         await self.act(raise_it)
 
     def record_refusal(self, turn: Turn, message: str) -> None:
@@ -197,6 +240,8 @@ class Core:
         """Re-read what a rolled-back transaction touched, so memory matches the store."""
         if self.directory.dirty:
             self.directory.refresh()
+        if self.addresses.dirty:
+            self.addresses.reload()
         if self.engine.touched:
             self.engine.restore(only=set(self.engine.touched))
             self.engine.recount_load()

@@ -1,51 +1,49 @@
-"""Routing outbound messages to the adapters that reach each recipient."""
+"""Routing each commit's messages to the adapters that reach their recipients, as batches."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from bot.outbound import Say
+from bot.port.plugin import Adapter
+from bot.port.types import Address, Batch, Outgoing, Unsupported
 
 log = logging.getLogger("backline.delivery")
 
-
-class Outlet(Protocol):
-    """An adapter seen from the core: who it reaches and how it sends."""
-
-    name: str
-
-    def reaches(self, recipient: str) -> bool:
-        """Whether this adapter can deliver to ``@member`` or ``customer:NAME``."""
-
-    async def send(self, message: Say) -> None:
-        """Deliver one message."""
+# Where a member is on a platform: their handle there, or None.
+HandleOf = Callable[[str, str], str | None]
+# Where a customer is: their address, or None.
+AddressOf = Callable[[str], Address | None]
 
 
+@dataclass
 class Delivery:
-    """Sends each message through every outlet that is up and reaches its recipient.
+    """Sends one batch per commit to every adapter that is up.
 
-    A message whose only outlets are down waits for one of them to come back (nothing
-    accepted is lost); ``up`` delivers what waited, in order.
+    A message whose only adapters are down waits for one of them to come back (nothing
+    accepted is lost); ``flush`` delivers what waited, in order.
     """
 
-    def __init__(self, outlets: Iterable[Outlet] = ()) -> None:
-        self.outlets: list[Outlet] = list(outlets)
-        self.down: set[str] = set()
-        self.waiting: list[Say] = []
+    handle_of: HandleOf
+    address_of: AddressOf
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+    down: set[str] = field(default_factory=set)
+    waiting: list[Say] = field(default_factory=list)
 
-    def attach(self, outlet: Outlet) -> None:
+    def attach(self, adapter: Adapter) -> None:
         """Add an adapter."""
-        self.outlets.append(outlet)
+        self.adapters[adapter.name] = adapter
 
-    def detach(self, outlet: Outlet) -> None:
+    def detach(self, adapter: Adapter) -> None:
         """Remove an adapter (it stopped)."""
-        self.outlets.remove(outlet)
+        if self.adapters.get(adapter.name) is adapter:
+            del self.adapters[adapter.name]
 
     def platforms(self) -> list[str]:
         """Names of the attached adapters."""
-        return [o.name for o in self.outlets]
+        return list(self.adapters)
 
     def mark(self, name: str, *, up: bool) -> None:
         """Record that adapter ``name`` went down or came back."""
@@ -54,20 +52,47 @@ class Delivery:
         else:
             self.down.add(name)
 
-    async def deliver(self, messages: Sequence[Say]) -> None:
-        """Send every message; one that no adapter reaches now waits, and is logged."""
+    def route(self, message: Say) -> dict[str, Outgoing]:
+        """Every attached adapter that reaches the recipient, with the address there."""
+        out: dict[str, Outgoing] = {}
+        customer = message.to.startswith("customer:")
+        found = self.address_of(message.to.removeprefix("customer:")) if customer else None
+        for name, adapter in self.adapters.items():
+            if getattr(adapter, "reaches_everyone", False):
+                out[name] = Outgoing(message, message.to)
+            elif message.to.startswith("@"):
+                handle = self.handle_of(message.to[1:], name)
+                if handle is not None:
+                    out[name] = Outgoing(message, handle)
+            elif found is not None and found.platform == name:
+                out[name] = Outgoing(message, found.address, found.via)
+        return out
+
+    async def deliver(
+        self, messages: Sequence[Say], touched: frozenset[str] = frozenset()
+    ) -> list[tuple[str, Unsupported]]:
+        """Send each adapter its batch; returns what adapters could not render."""
+        batches: dict[str, list[Outgoing]] = {name: [] for name in self.adapters}
         for message in messages:
-            reaching = [o for o in self.outlets if o.reaches(message.to)]
-            live = [o for o in reaching if o.name not in self.down]
+            reaching = self.route(message)
+            live = {n: o for n, o in reaching.items() if n not in self.down}
             if reaching and not live:
                 self.waiting.append(message)
-                continue
-            if not reaching:
+            elif not reaching:
                 log.warning("no adapter reaches %s; message kept in the log only", message.to)
-            for outlet in live:
-                await outlet.send(message)
+            for name, outgoing in live.items():
+                batches[name].append(outgoing)
+        refused: list[tuple[str, Unsupported]] = []
+        for name, adapter in list(self.adapters.items()):
+            if name in self.down or not (batches[name] or touched):
+                continue
+            try:
+                await adapter.send(Batch(tuple(batches[name]), touched))
+            except Unsupported as exc:
+                refused.append((name, exc))
+        return refused
 
-    async def flush(self) -> None:
+    async def flush(self) -> list[tuple[str, Unsupported]]:
         """Deliver the messages that waited for an adapter to come back."""
         waiting, self.waiting = self.waiting, []
-        await self.deliver(waiting)
+        return await self.deliver(waiting)

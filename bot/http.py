@@ -27,7 +27,7 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "status": "ok",
-            "adapters": [o.name for o in core.delivery.outlets],
+            "adapters": core.delivery.platforms(),
             "members": len(core.directory.data.members),
         }
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -19,12 +20,7 @@ from adapters.console.convert import (
     parse_line,
     render,
 )
-from bot.clock import FakeClock
-from bot.core import Core
-from bot.dispatch.turn import Turn
-from bot.errors import CommandError
-from bot.events import Command
-from bot.outbound import Say
+from bot.port import Address, Batch, CommandError, Port, Reply, Say
 
 PLATFORM = "console"
 
@@ -33,21 +29,40 @@ class ConsoleAdapter:
     """Prints every delivery as ``[@bob] text``; members type as ``@alice: COMMAND``."""
 
     name = PLATFORM
+    reaches_everyone = True
 
-    def __init__(self, core: Core, out: TextIO = sys.stdout, *, echo: bool = True) -> None:
-        self.core = core
+    def __init__(
+        self,
+        port: Port,
+        out: TextIO = sys.stdout,
+        *,
+        echo: bool = True,
+        member: str | None = None,
+        repl: bool = False,
+    ) -> None:
+        self.port = port
         self.out = out
         self.echo = echo
-        self.current: str | None = None
-        core.delivery.attach(self)
+        self.current = member
+        self._repl = repl
+        self._task: asyncio.Task[None] | None = None
 
-    def reaches(self, recipient: str) -> bool:
-        """The console shows everyone's deliveries."""
-        return True
+    async def start(self) -> None:
+        """On ``backline run`` from a terminal: read commands from stdin."""
+        if self._repl:
+            self._task = asyncio.create_task(self.repl(stdin_lines(), prompt))
 
-    async def send(self, message: Say) -> None:
-        """Print a delivery."""
-        self.write(*render(message))
+    async def stop(self) -> None:
+        """Stop reading."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def send(self, batch: Batch) -> None:
+        """Print each delivery."""
+        for message in batch.messages:
+            self.write(*render(message.say))
 
     def write(self, *lines: str) -> None:
         """Print transcript lines and flush, so a reader sees each reply at once."""
@@ -55,16 +70,16 @@ class ConsoleAdapter:
             print(line, file=self.out)
         self.out.flush()
 
-    async def type(self, member: str, text: str) -> None:
+    async def type(self, member: str, text: str) -> Reply:
         """Member ``member`` types ``text``; the reply is printed under their name."""
         if self.echo:
             self.write(f"@{member}: {text}")
 
-        async def reply(turn: Turn) -> None:
-            if turn.reply:
-                self.write(*render(Say(f"@{member}", turn.reply)))
+        async def reply(answer: Reply) -> None:
+            if answer.text:
+                self.write(*render(Say(f"@{member}", answer.text)))
 
-        await self.core.handle(Command(PLATFORM, member, text), reply)
+        return await self.port.command(member, text, reply)
 
     async def perform(self, line: Line) -> None:
         """Carry out one parsed console line."""
@@ -76,14 +91,14 @@ class ConsoleAdapter:
             case Typed(member=str(member), text=text):
                 await self.type(member, text)
             case SwitchTo(member=member):
-                self.core.directory.member(member)
+                self.port.member_by_id(member)
                 self.current = member
                 self.write(f"(you are now @{member})")
             case Tick(seconds=seconds):
-                clock = self.core.clock
-                if not isinstance(clock, FakeClock):
-                    raise ScriptError("`tick` works in script mode only; real time passes here")
-                await clock.advance(seconds)
+                try:
+                    await self.port.tick(seconds)
+                except CommandError as exc:
+                    raise ScriptError(exc.message) from None
                 if self.echo:
                     self.write(f"(+{seconds:g}s)")
             case Sim():
@@ -91,22 +106,24 @@ class ConsoleAdapter:
                     words = ("sim", line.action, line.name, line.target, line.text)
                     self.write(" ".join(w for w in words if w))
                 try:
-                    await self.core.act(lambda: self.simulate(line))
+                    await self.simulate(line)
                 except CommandError as exc:
                     self.write(f"! customer:{line.name}: {exc.message}")
             case Blank():
                 pass
 
     async def simulate(self, sim: Sim) -> None:
-        """Carry out a customer's action (INT-2)."""
-        customers = self.core.engine.customers
+        """Carry out a customer's action (INT-2); the customer is ``console:NAME``."""
+        address = Address(PLATFORM, sim.name)
         if sim.action == "say":
-            await customers.say(sim.name, sim.text)
+            await self.port.customer_said(address, sim.text)
         elif sim.action == "hangup":
-            await customers.hang_up(sim.name)
+            await self.port.customer_left(address)
         else:
             kind = "voice" if sim.action == "call" else sim.action
-            await customers.arrive(kind, sim.name, sim.target, sim.text)
+            await self.port.customer_arrived(
+                address, kind, sim.target, sim.text, display=sim.name
+            )
 
     async def run_script(self, lines: list[Line]) -> None:
         """Run a parsed script in order."""
@@ -122,6 +139,11 @@ class ConsoleAdapter:
             except (ScriptError, CommandError) as exc:
                 self.write(f"! {exc}")
             prompt(f"{self.current or 'nobody'}> ")
+
+
+def prompt(text: str) -> None:
+    """Show the prompt."""
+    print(text, end="", flush=True)
 
 
 async def stdin_lines(stream: TextIO = sys.stdin) -> AsyncIterator[str]:

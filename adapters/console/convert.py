@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.outbound import Priority, Say
-from bot.rules.duration import parse_duration
+from bot.port import Priority, Say, parse_duration
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ class Turn:
     ref: str | None = None
     duplicate: bool = False
     outcome: str = "ok"
+    touched: frozenset[str] = frozenset()  # interactions changed, frozen at the commit
 
     @property
     def me(self) -> Member:

@@ -189,3 +189,16 @@ def _desk(db: Database) -> None:
 def _inbox_unread(db: Database) -> None:
     # `messages` counts a member's new messages on every listing: keep that an index look-up.
     db.execute("CREATE INDEX inbox_unread ON inbox(member_id, status)")
+
+
+@MIGRATIONS(name="0008_addresses")
+def _addresses(db: Database) -> None:
+    # The address book: every outside party by its full platform address, never its name.
+    # ``name`` is the customer's party name (``customer:NAME``), unique across all of them.
+    db.execute(
+        """CREATE TABLE addresses (
+            platform TEXT NOT NULL, address TEXT NOT NULL, name TEXT NOT NULL UNIQUE,
+            display TEXT NOT NULL, via TEXT NOT NULL DEFAULT '', at REAL NOT NULL,
+            PRIMARY KEY (platform, address)
+        )"""
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
 
 from bot.storage.migrations import MIGRATIONS
 
@@ -64,6 +65,10 @@ class Store:
         """Run the block atomically; nested blocks become savepoints."""
         with self.db.atomic():
             yield
+
+    def migrate(self, migrations: Migrations) -> None:
+        """Apply a component's own numbered migrations (an adapter's tables)."""
+        migrations.apply(self.db)
 
     def close(self) -> None:
         """Close the connection."""

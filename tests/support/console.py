@@ -11,6 +11,7 @@ from adapters.console.adapter import ConsoleAdapter
 from adapters.console.convert import parse_script
 from bot.clock import FakeClock
 from bot.core import Core
+from bot.port import Port
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "rules"
@@ -24,7 +25,8 @@ class Console:
         self.clock = FakeClock()
         self.core = Core.open(rules, database, self.clock)
         self.out = io.StringIO()
-        self.adapter = ConsoleAdapter(self.core, self.out)
+        self.adapter = ConsoleAdapter(Port(self.core, "console"), self.out)
+        self.core.delivery.attach(self.adapter)
         self._mark = 0
 
     async def run(self, script: str) -> list[str]:

@@ -1,0 +1,53 @@
+"""The adapter port: all an adapter may import from the core.
+
+Inbound: ``Port.command``, ``customer_arrived / customer_said / customer_left``,
+``presence``, ``adapter_status``. Outbound: one ``Batch`` per commit to ``Adapter.send``,
+which raises ``Unsupported`` for what it cannot render. Read models: ``interaction_view``,
+``home_view``, members by platform handle. ``PLUGIN = Plugin(...)`` declares an adapter.
+"""
+
+from bot.dispatch.pipeline import new_ref
+from bot.directory.presence import PresenceState
+from bot.errors import CommandError, NotFound
+from bot.outbound import Priority, Say
+from bot.port.plugin import Adapter, Plugin, Settings
+from bot.port.port import AdapterStore, Port, Respond
+from bot.port.settings import choice, port, secret
+from bot.port.types import (
+    Address,
+    Batch,
+    HomeView,
+    InteractionView,
+    MemberInfo,
+    Outgoing,
+    Reply,
+    Unsupported,
+)
+from bot.rules.duration import parse_duration
+
+__all__ = [
+    "Adapter",
+    "AdapterStore",
+    "Address",
+    "Batch",
+    "CommandError",
+    "HomeView",
+    "InteractionView",
+    "MemberInfo",
+    "NotFound",
+    "Outgoing",
+    "Plugin",
+    "Port",
+    "PresenceState",
+    "Priority",
+    "Reply",
+    "Respond",
+    "Say",
+    "Settings",
+    "Unsupported",
+    "choice",
+    "new_ref",
+    "parse_duration",
+    "port",
+    "secret",
+]

@@ -1,0 +1,212 @@
+"""The port: everything an adapter may ask of the core, bound to the adapter's platform.
+
+Inbound calls commit before they return, so an adapter acknowledges a platform delivery
+only after what it carried is stored. Outbound, the core calls the adapter's ``send`` with
+one ``Batch`` per commit. Read models are frozen views, never live core objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import FakeClock
+from bot.directory.presence import PresenceState
+from bot.errors import CommandError
+from bot.events import Command
+from bot.port.types import Address, HomeView, InteractionView, MemberInfo, Reply
+from bot.port.views import find, home_view, interaction_view
+
+if TYPE_CHECKING:
+    from bot.core import Core
+    from bot.dispatch.turn import Turn
+
+Respond = Callable[[Reply], Awaitable[None]]
+
+
+class Port:
+    """The core as one adapter sees it."""
+
+    def __init__(self, core: Core, platform: str) -> None:
+        self._core = core
+        self.platform = platform
+        self.store = AdapterStore(core)
+
+    # -- inbound ---------------------------------------------------------------------
+
+    async def command(
+        self,
+        sender: str,
+        text: str,
+        respond: Respond | None = None,
+        *,
+        key: str | None = None,
+        context: str | None = None,
+    ) -> Reply:
+        """A member typed ``text``; ``respond`` gets the reply after the commit.
+
+        ``key`` is the platform's delivery id (a retry with the same key acts once),
+        ``context`` the interaction the text was written in, if the platform knows it.
+        """
+
+        async def answer(turn: Turn) -> None:
+            if respond is not None:
+                await respond(_reply(turn))
+
+        command = Command(self.platform, sender, text, key=key, context=context)
+        return _reply(await self._core.handle(command, answer))
+
+    async def customer_arrived(
+        self,
+        address: Address,
+        kind: str,
+        target: str,
+        text: str = "",
+        *,
+        display: str = "",
+        case: dict[str, str] | None = None,
+    ) -> str:
+        """A customer opens a chat (call, email, work item) to ``target``; its id (INT-2)."""
+        core = self._core
+
+        async def arrive() -> str:
+            name = core.addresses.name_of(address, display, core.clock.now())
+            ix, _ = await core.engine.customers.arrive(kind, name, target, text, case)
+            return ix.id
+
+        return await core.act(arrive)
+
+    async def customer_said(self, address: Address, text: str) -> None:
+        """The customer at ``address`` writes in their live interaction."""
+        core = self._core
+
+        async def say() -> None:
+            await core.engine.customers.say(self._known(address), text)
+
+        await core.act(say)
+
+    async def customer_left(self, address: Address) -> None:
+        """The customer hung up or went away; ``CommandError`` if they had nothing live."""
+        core = self._core
+
+        async def leave() -> None:
+            await core.engine.customers.hang_up(self._known(address))
+
+        await core.act(leave)
+
+    def customer_interaction(self, address: Address) -> str | None:
+        """The live interaction of the customer at ``address``."""
+        name = self._core.addresses.find(address)
+        ix = self._core.engine.customers.interaction_of(name) if name else None
+        return ix.id if ix is not None else None
+
+    def _known(self, address: Address) -> str:
+        """The party name of an address (a new one is added: its interaction check follows)."""
+        return self._core.addresses.name_of(address, "", self._core.clock.now())
+
+    async def presence(
+        self, handle: str, state: PresenceState, reason: str | None = None
+    ) -> bool:
+        """The member's platform presence changed; whether backline presence changed.
+
+        Raises ``CommandError`` for a not-ready reason the policy does not list.
+        """
+        core = self._core
+        member = core.directory.identify(self.platform, handle)
+        if member is None:
+            return False
+        allowed = core.policy.presence.not_ready_reasons
+        if reason is not None and allowed and reason not in allowed:
+            raise CommandError(f"'{reason}' is not a not-ready reason here: {', '.join(allowed)}")
+
+        async def apply() -> bool:
+            now = core.directory.presence(member.id)
+            if now.state == state and now.reason == reason:
+                return False
+            core.directory.set_presence(member.id, state, reason)
+            core.store.append_event(
+                core.clock.now(),
+                "presence",
+                actor=member.id,
+                subject=member.ref,
+                data={"state": state.value, "reason": reason, "platform": self.platform},
+            )
+            return True
+
+        return await core.act(apply)
+
+    async def adapter_status(self, *, up: bool) -> None:
+        """This adapter lost or regained its platform (MSG-2)."""
+        await self._core.adapter_changed(self.platform, up=up)
+
+    # -- read models -----------------------------------------------------------------
+
+    def member(self, handle: str) -> MemberInfo | None:
+        """The member behind a handle on this platform."""
+        found = self._core.directory.identify(self.platform, handle)
+        return self._info(found.id) if found is not None else None
+
+    def member_by_id(self, member_id: str) -> MemberInfo:
+        """A member by id; raises ``CommandError`` naming the problem."""
+        return self._info(self._core.directory.member(member_id).id)
+
+    def members(self) -> list[MemberInfo]:
+        """Every member with a handle on this platform."""
+        core = self._core
+        ids = [m for m in core.directory.data.members if self.handle_of(m) is not None]
+        return [self._info(m) for m in ids]
+
+    def handle_of(self, member_id: str) -> str | None:
+        """The member's handle on this platform."""
+        return self._core.directory.identities.handles(member_id).get(self.platform)
+
+    def _info(self, member_id: str) -> MemberInfo:
+        core = self._core
+        member = core.directory.member(member_id)
+        presence = core.directory.presence(member_id).describe()
+        return MemberInfo(member.id, member.name, self.handle_of(member_id), presence)
+
+    def interaction_view(self, iid: str, viewer: str | None) -> InteractionView | None:
+        """Interaction ``iid`` as member ``viewer`` sees it (None: as its members share it)."""
+        ix = find(self._core, iid)
+        return interaction_view(self._core, ix, viewer) if ix is not None else None
+
+    def home_view(self, member_id: str) -> HomeView:
+        """The member's home: presence, My Messages, mailboxes, live interactions."""
+        return home_view(self._core, member_id)
+
+    # -- time ------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The core's clock."""
+        return self._core.clock.now()
+
+    async def tick(self, seconds: float) -> None:
+        """Advance a script's fake clock; raises ``CommandError`` on the real one."""
+        clock = self._core.clock
+        if not isinstance(clock, FakeClock):
+            raise CommandError("`tick` works in script mode only; real time passes here")
+        await clock.advance(seconds)
+
+
+class AdapterStore:
+    """An adapter's own tables (created by its migrations) in backline's database."""
+
+    def __init__(self, core: Core) -> None:
+        self._store = core.store
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Read rows."""
+        return self._store.conn.execute(sql, params).fetchall()
+
+    async def write(self, *statements: tuple[str, Sequence[Any]]) -> None:
+        """Run statements in one transaction of their own, between commands."""
+        async with self._store.lock:
+            with self._store.transaction():
+                for sql, params in statements:
+                    self._store.conn.execute(sql, params)
+
+
+def _reply(turn: Turn) -> Reply:
+    member = turn.member.id if turn.member is not None else None
+    return Reply(turn.reply, turn.outcome, member, turn.ref, turn.touched)

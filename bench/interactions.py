@@ -53,7 +53,7 @@ from bot.core import Core  # noqa: E402
 from bot.events import Command  # noqa: E402
 from bot.interaction.machines import InteractionMachine  # noqa: E402
 from bot.interaction.model import Interaction  # noqa: E402
-from bot.outbound import Say  # noqa: E402
+from bot.port import Batch  # noqa: E402
 from bot.rules.check import load_rules  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from bot.storage.sqlite import Synchronous  # noqa: E402
@@ -140,18 +140,24 @@ def write_rules(folder: Path, shape: Shape) -> Path:
 
 
 class Sink:
-    """An outlet that reaches everyone and only counts (adapters would send)."""
+    """An adapter that reaches everyone and only counts (a real one would send)."""
 
     name = "sink"
+    reaches_everyone = True
 
     def __init__(self) -> None:
         self.sent = 0
+        self.batches = 0
 
-    def reaches(self, recipient: str) -> bool:
-        return True
+    async def start(self) -> None:
+        return None
 
-    async def send(self, message: Say) -> None:
-        self.sent += 1
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, batch: Batch) -> None:
+        self.batches += 1
+        self.sent += len(batch.messages)
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -453,7 +459,7 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
         f"projection: {PROJECT_LIVE} live interactions = {projected / mib:,.1f} MiB"
         f" (target < {MEMORY_TARGET / mib:,.0f} MiB)"
     )
-    print(f"messages sent: {sink.sent}")
+    print(f"messages sent: {sink.sent} in {sink.batches} batches")
 
     lost = args.live + shape.phones - live
     core.store.close()

@@ -31,7 +31,8 @@ if str(ROOT) not in sys.path:
 from bot.clock import FakeClock  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.events import Command  # noqa: E402
-from bot.outbound import Priority, Say  # noqa: E402
+from bot.outbound import Priority  # noqa: E402
+from bot.port import Batch  # noqa: E402
 
 TARGET_MS = 20.0
 MEMBER = "alice"
@@ -74,14 +75,18 @@ HEADER = f"  {'what':<34} {'n':>5} {'p50':>8} {'p99':>8} {'max':>8}  (ms)"
 
 
 class Discard:
-    """An outlet that reaches everyone and drops the previews (no adapter in a bench)."""
+    """An adapter that reaches everyone and drops the previews (no platform in a bench)."""
 
     name = "bench"
+    reaches_everyone = True
 
-    def reaches(self, recipient: str) -> bool:
-        return True
+    async def start(self) -> None:
+        return None
 
-    async def send(self, message: Say) -> None:
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, batch: Batch) -> None:
         return None
 
 

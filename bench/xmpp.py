@@ -31,11 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from adapters.xmpp.adapter import XmppAdapter  # noqa: E402
-from adapters.xmpp.config import XmppConfig  # noqa: E402
+from adapters.xmpp import XmppAdapter, XmppConfig  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.core import Core  # noqa: E402
-from bot.directory.presence import PresenceState  # noqa: E402
+from bot.port import Port  # noqa: E402
 from bot.rules.check import load_rules  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from tests.support.prosody import COMPONENT, Client, Prosody  # noqa: E402
@@ -83,14 +82,19 @@ async def relay_and_direct(
     config = XmppConfig(
         enabled=True, jid=COMPONENT, secret=server.secret, port=server.component_port
     )
-    adapter = XmppAdapter(core, config)
+    port = Port(core, "xmpp")
+    adapter = XmppAdapter(port, config)
+    core.delivery.attach(adapter)
     clients: list[Client] = []
     try:
         await adapter.start()
         alice = await Client.online("alice@localhost", server.c2s_port)
         bob = await Client.online("bob@localhost", server.c2s_port)
         clients = [alice, bob]
-        while core.directory.presence("bob").state != PresenceState.READY:
+        deadline = time.monotonic() + TIMEOUT
+        while port.member_by_id("bob").presence != "ready":
+            if time.monotonic() > deadline:
+                raise TimeoutError("bob's XMPP presence did not make him ready")
             await asyncio.sleep(0.01)
         alice.say(COMPONENT, "im @bob benchmark")
         await bob.wait_body(f"i1@{COMPONENT}", "wants to IM", TIMEOUT)
@@ -110,6 +114,7 @@ async def relay_and_direct(
         for client in clients:
             await client.close()
         await adapter.stop()
+        core.delivery.detach(adapter)
         core.store.close()
 
 

@@ -81,7 +81,10 @@ class AddressBook:
         return entry.address if entry else None
 
     def _free_name(self, wanted: str) -> str:
-        base = _NOT_NAME.sub("-", wanted.split("@")[0]).strip("-.")[:MAX_NAME] or "customer"
+        base = (
+            _NOT_NAME.sub("-", wanted.split("@", maxsplit=1)[0]).strip("-.")[:MAX_NAME]
+            or "customer"
+        )
         name, n = base, 1
         while name in self._by_name:
             n += 1

@@ -10,6 +10,9 @@ from aiohttp import web
 from bot.core import Core
 from bot.errors import CommandError, NotFound
 from bot.interaction.model import Interaction
+from bot.port.port import Port
+from bot.port.types import Address
+from bot.port.views import find
 
 API_KINDS = ("chat", "email", "workitem")
 FIELDS = {"kind", "customer", "target", "text", "case"}
@@ -66,33 +69,34 @@ def describe(ix: Interaction) -> dict[str, Any]:
 
 
 def routes(core: Core) -> list[web.RouteDef]:
-    """The API routes for ``core``."""
+    """The API routes for ``core``; API customers are ``api:NAME`` in the address book."""
+    api = Port(core, "api")
 
     async def create(request: web.Request) -> web.Response:
         try:
             data = parse_request(await request.read())
         except BadRequest as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        customers = core.engine.customers
         try:
-            ix, _ = await core.act(
-                lambda: customers.arrive(
-                    data["kind"],
-                    data["customer"],
-                    data["target"],
-                    data.get("text", ""),
-                    data.get("case"),
-                )
+            iid = await api.customer_arrived(
+                Address("api", data["customer"]),
+                data["kind"],
+                data["target"],
+                data.get("text", ""),
+                display=data["customer"],
+                case=data.get("case"),
             )
         except NotFound as exc:
             return web.json_response({"error": exc.message}, status=404)
         except CommandError as exc:
             return web.json_response({"error": exc.message}, status=422)
+        ix = find(core, iid)
+        assert ix is not None, "an interaction just created is stored"
         return web.json_response(describe(ix), status=201)
 
     async def show(request: web.Request) -> web.Response:
         iid = request.match_info["id"]
-        ix = core.engine.live.get(iid) or core.engine.records.load_one(core.engine, iid)
+        ix = find(core, iid)
         if ix is None:
             return web.json_response({"error": f"no interaction {iid}"}, status=404)
         return web.json_response(describe(ix))

@@ -25,7 +25,6 @@ from bot.state import snapshot
 from bot.storage import Store
 
 
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = _parser().parse_args(argv)

@@ -82,11 +82,13 @@ def load_config(
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    check = _Check(str(path) if path else "environment", text)
+    source = str(path) if path else "environment"
+    check = _Check(source, text)
     base = {k: v for k, v in values.items() if k not in plugins}
     config: Config = check.section(Config(), base, (), frozenset(plugins))
     adapters = {
-        name: check.section(plugin.settings(), values.get(name), (name,)) for name, plugin in plugins.items()
+        name: check.section(plugin.settings(), values.get(name), (name,))
+        for name, plugin in plugins.items()
     }
     check.where, check.text = "environment", ""
     env_values = _env_tables(env, [*_tables(Config), *plugins])
@@ -94,15 +96,16 @@ def load_config(
     for name in plugins:
         if name in env_values:
             adapters[name] = check.section(adapters[name], env_values[name], (name,))
+    check.where, check.text = source, text
     for name, settings in adapters.items():
-        check.enabled(settings, (name,))
+        check.enabled(settings, (name,), from_env=set(env_values.get(name, {})))
     if check.errors:
         raise ConfigError([str(e) for e in check.errors])
     return replace(config, adapters=adapters)
 
 
 def _tables(cls: type[Any]) -> list[str]:
-    return [f.name for f in fields(cls) if is_dataclass(f.default_factory)]  # type: ignore[arg-type]
+    return [f.name for f in fields(cls) if is_dataclass(f.default_factory)]
 
 
 def _env_tables(env: Mapping[str, str], tables: list[str]) -> dict[str, Any]:
@@ -128,9 +131,10 @@ class _Check:
         self.text = text
         self.errors: list[RuleError] = []
 
-    def fail(self, path: tuple[str, ...], message: str) -> None:
-        key = ".".join(path)
-        self.errors.append(RuleError(self.where, _line_of(self.text, path), f"'{key}'", message))
+    def fail(self, path: tuple[str, ...], message: str, *, env: bool = False) -> None:
+        key, where = ".".join(path), "environment" if env else self.where
+        line = None if env else _line_of(self.text, path)
+        self.errors.append(RuleError(where, line, f"'{key}'", message))
 
     def section(
         self, current: Any, data: Any, path: tuple[str, ...], others: frozenset[str] = frozenset()
@@ -173,20 +177,30 @@ class _Check:
             return default
         return converted
 
-    def enabled(self, settings: Any, path: tuple[str, ...]) -> None:
-        """An enabled adapter's placeholders and cross-field problems."""
+    def enabled(self, settings: Any, path: tuple[str, ...], from_env: set[str]) -> None:
+        """An enabled adapter's placeholders and cross-field problems.
+
+        Each is reported where its value came from: a variable in ``from_env``, or the file.
+        """
         if not getattr(settings, "enabled", False):
             return
         for f in fields(settings):
             examples = f.metadata.get("examples")
             value = getattr(settings, f.name)
             if examples is not None and (value in examples or not str(value).strip()):
-                self.fail((*path, f.name), "still holds the example value; set your own")
+                message = "still holds the example value; set your own"
+                self.fail((*path, f.name), message, env=f.name in from_env)
         for problem in settings.problems():
             self.errors.append(RuleError(self.where, None, "", problem))
 
 
-_NAMES = {int: "a whole number", float: "a number", bool: "true or false", str: "text", Path: "a path"}
+_NAMES = {
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    str: "text",
+    Path: "a path",
+}
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 

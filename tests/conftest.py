@@ -9,6 +9,9 @@ import pytest
 
 from tests.support.console import RULES, Console
 
+# The session Prosody (``prosody`` fixture) for live tests and adapter contract drivers.
+pytest_plugins = ("tests.support.prosody_fixture",)
+
 
 @pytest.fixture
 async def console(tmp_path: Path) -> AsyncIterator[Console]:

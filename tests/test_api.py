@@ -12,8 +12,17 @@ from bot.clock import FakeClock
 from bot.core import Core
 from bot.events import Command
 from bot.http import build_http_app
+from bot.port import Address, Port
 from bot.state import snapshot
 from tests.support.console import RULES
+
+
+def addresses(core: Core) -> list[tuple[str, str, str, str]]:
+    """The address book as stored: ``(platform, address, name, display)``."""
+    rows = core.store.conn.execute(
+        "SELECT platform, address, name, display FROM addresses ORDER BY at, name"
+    )
+    return rows.fetchall()
 
 
 @pytest.fixture
@@ -95,11 +104,6 @@ async def test_get_of_a_closed_interaction_reads_the_store_int_5(api) -> None:
             "There is no group called 'nope'",
         ),
         (b'{"kind": "chat", "customer": "Ann", "target": "support"}', 422, "is not a target"),
-        (
-            b'{"kind": "chat", "customer": "Ann Lee", "target": "group:support"}',
-            422,
-            "A customer name is one word",
-        ),
     ],
 )
 async def test_bad_requests_are_refused_precisely_and_change_nothing_int_2(
@@ -111,7 +115,8 @@ async def test_bad_requests_are_refused_precisely_and_change_nothing_int_2(
     assert response.status == status
     assert message in (await response.json())["error"]
     assert snapshot(core.store) == before
-    assert core.engine.live == {}
+    assert Port(core, "api").interaction_view("i1", None) is None  # neither live nor stored
+    assert addresses(core) == []  # the customer's address was rolled back with the rest
 
 
 async def test_a_customer_already_in_an_interaction_is_refused_int_2(api) -> None:
@@ -121,3 +126,23 @@ async def test_a_customer_already_in_an_interaction_is_refused_int_2(api) -> Non
     again = await client.post("/api/interactions", json=body)
     assert again.status == 422
     assert (await again.json())["error"] == "Customer Ann is already in i1."
+
+
+async def test_api_customers_are_addresses_with_distinct_party_names_int_2(api) -> None:
+    """INT-2: the API's ``customer`` is the customer's address: a name of several words gets
+    a one-word party name, and two addresses that read alike never share one."""
+    client, core = api
+    first = {"kind": "chat", "customer": "Ann Lee", "target": "group:support"}
+    second = {"kind": "email", "customer": "Ann  Lee", "target": "group:support"}
+    one = await client.post("/api/interactions", json=first)
+    two = await client.post("/api/interactions", json=second)
+    assert (one.status, two.status) == (201, 201)
+    assert [p["who"] for p in (await one.json())["parties"]] == ["customer:Ann-Lee"]
+    assert [p["who"] for p in (await two.json())["parties"]] == ["customer:Ann-Lee2"]
+    assert addresses(core) == [
+        ("api", "Ann Lee", "Ann-Lee", "Ann Lee"),
+        ("api", "Ann  Lee", "Ann-Lee2", "Ann  Lee"),
+    ]
+    port = Port(core, "api")
+    assert port.customer_interaction(Address("api", "Ann Lee")) == (await one.json())["id"]
+    assert port.customer_interaction(Address("api", "Ann  Lee")) == (await two.json())["id"]

@@ -222,6 +222,38 @@ def test_state_command_on_an_empty_folder_exits_2_ops_2(tmp_path: Path) -> None:
     assert list(empty.iterdir()) == []  # looking did not create a database
 
 
+# --- run (OPS-1) --------------------------------------------------------------------------
+
+
+def test_run_with_bad_settings_names_every_problem_and_exits_2_ops_1(tmp_path: Path) -> None:
+    """OPS-1: every bad setting at once, each with its file, line and key; nothing starts."""
+    settings = tmp_path / "backline.toml"
+    settings.write_text(
+        f'data_dir = "{tmp_path / "data"}"\n[http]\nport = 70000\n[console]\nenabled = "maybe"\n',
+        encoding="utf-8",
+    )
+    result = backline("run", "--config", settings)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {settings}:3: 'http.port': expects a port (0-65535), got 70000",
+        f"{settings}:5: 'console.enabled': expects true or false, got 'maybe'",
+    ]
+    assert result.stdout == ""
+    assert not (tmp_path / "data").exists()
+
+
+def test_scripts_run_with_demo_not_run_adp_1(tmp_path: Path) -> None:
+    """ADP-1: `backline run --script` is gone; `backline demo --script` runs scripts."""
+    script = tmp_path / "story.txt"
+    script.write_text("@alice: ready\n", encoding="utf-8")
+    refused = backline("run", "--script", script)
+    assert refused.returncode == 2
+    assert "unrecognized arguments: --script" in refused.stderr
+    ran = backline("demo", "--script", script)
+    assert ran.returncode == 0, ran.stderr
+    assert "[@alice] You are ready." in ran.stdout.splitlines()
+
+
 # --- demo: the REPL (ADP-1) ---------------------------------------------------------------
 
 

@@ -121,9 +121,7 @@ class ConsoleAdapter:
             await self.port.customer_left(address)
         else:
             kind = "voice" if sim.action == "call" else sim.action
-            await self.port.customer_arrived(
-                address, kind, sim.target, sim.text, display=sim.name
-            )
+            await self.port.customer_arrived(address, kind, sim.target, sim.text, display=sim.name)
 
     async def run_script(self, lines: list[Line]) -> None:
         """Run a parsed script in order."""

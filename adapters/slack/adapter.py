@@ -1,17 +1,17 @@
 """The Slack adapter: a bolt ``AsyncApp`` on backline's aiohttp server, or on Socket Mode.
 
-Every request is acknowledged at once; the command then runs in the background and answers
-through the Web API or the ``response_url`` (Slack's 3-second rule). Listeners only convert
-(``convert.py``) and hand the ``Command`` to the core; sending is ``outlet.Outlet``'s job.
+Every listener commits its command through the port *before* it acknowledges, so a crash
+after the ack can never lose a command (a crash before it gets no ack, and Slack retries;
+the retry's key makes it act once). Commands take milliseconds, well inside Slack's three
+seconds; the slow Web API work they queue (replies, cards) starts after the ack is written
+and is paced in the background by ``outlet.Outlet``. Listeners only convert (``convert.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +23,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.config import SlackConfig, SlackConfigError
+from adapters.slack.config import SlackConfig
 from adapters.slack.convert import (
+    PLATFORM,
     TARGET_CALLBACK,
     OpenTarget,
+    Typed,
     from_action,
     from_message,
     from_slash,
@@ -34,23 +36,17 @@ from adapters.slack.convert import (
     target_modal,
 )
 from adapters.slack.outlet import TYPED_IN, Outlet
+from adapters.slack.recent import Recent
 from adapters.slack.threads import Threads
-from bot.config import Config, ConfigError
-from bot.core import Core
-from bot.dispatch.turn import Turn
-from bot.events import Command
+from bot.port import Batch, Port, Reply
 
 log = logging.getLogger("backline.slack")
 Ack = Callable[..., Awaitable[Any]]
-EVENTS = ("message", "app_home_opened")
-# Work a listener spawned while an HTTP request is being answered: started after the ack is sent.
-AFTER_RESPONSE: ContextVar[list[Coroutine[Any, Any, None]] | None] = ContextVar(
-    "after_response", default=None
-)  # manifest.yaml subscribes to exactly these
+EVENTS = ("message", "app_home_opened")  # manifest.yaml subscribes to exactly these
 
 
 @dataclass(frozen=True)
-class Reply:
+class Where:
     """Where a command's reply goes: ``url`` (response_url), ``thread`` or ``top`` (desk)."""
 
     how: str
@@ -59,27 +55,28 @@ class Reply:
 
 
 class SlackAdapter:
-    """Connects one workspace: listeners in, the outlet out, bookkeeping in SQLite."""
+    """Connects one workspace: listeners in, the outlet out, bookkeeping in its own tables."""
 
-    name = "slack"
+    name = PLATFORM
+    reaches_everyone = False
 
-    def __init__(self, config: SlackConfig, core: Core, http: web.Application | None) -> None:
+    def __init__(self, config: SlackConfig, port: Port, http: web.Application | None) -> None:
         self.config = config
-        self.core = core
+        self.port = port
         self.client = AsyncWebClient(
             token=config.bot_token, base_url=config.api_base_url, retry_handlers=[]
         )
-        self.threads = Threads(core.store)
-        self.outlet = Outlet(core, self.client, self.threads, config.pace_seconds)
+        self.threads = Threads(port.store)
+        self.outlet = Outlet(port, self.client, self.threads, config.pace_seconds)
         self.verifier = SignatureVerifier(config.signing_secret)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=config.signing_secret,
-            process_before_response=True,  # ack() is the response; slow work is our task
+            process_before_response=True,  # the listener's return is the ack: commit first
             request_verification_enabled=config.mode == "http",
         )
         self.home_seen: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.answered = Recent()  # keys of deliveries this process replied to
         self.socket: AsyncSocketModeHandler | None = None
         self._listen()
         if config.mode == "http" and http is not None:
@@ -88,9 +85,8 @@ class SlackAdapter:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Read the bookkeeping, join delivery, connect Socket Mode if configured."""
+        """Read the bookkeeping; connect Socket Mode if configured."""
         self.threads.open()
-        self.core.delivery.attach(self.outlet)
         if self.config.mode == "socket":
             self.socket = AsyncSocketModeHandler(
                 self.app, self.config.app_token, web_client=self.client
@@ -103,33 +99,22 @@ class SlackAdapter:
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.outlet.pacer.stop()
-        if self.outlet in self.core.delivery.outlets:
-            self.core.delivery.detach(self.outlet)
+
+    async def send(self, batch: Batch) -> None:
+        """One commit's messages for Slack members, and its cards to refresh."""
+        await self.outlet.send(batch)
 
     async def settle(self) -> None:
-        """Wait until every running command and queued Slack call is done."""
-        while self._tasks or not self.outlet.pacer.idle():
-            if self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
-            await self.outlet.pacer.drain()
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run slow work after the ack (over HTTP: once the ack's bytes are written)."""
-        deferred = AFTER_RESPONSE.get()
-        if deferred is not None:
-            deferred.append(work)
-            return
-        self._start(work)
-
-    def _start(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Wait until every request being answered and every queued Slack call is done."""
+        await self.outlet.pacer.settle()
 
     # -- HTTP ------------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
-        """``POST /slack/events``: verify, parse, dispatch to bolt; 401/400 store nothing."""
+        """``POST /slack/events``: verify, parse, dispatch to bolt; 401/400 store nothing.
+
+        What the command queued for Slack starts once the ack's bytes are written.
+        """
         body = await request.text()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
@@ -147,16 +132,13 @@ class SlackAdapter:
             return web.json_response({"error": "malformed body"}, status=400)
         if not _recognised(bolt.body):
             return web.json_response({"error": "not a Slack request"}, status=400)
-        deferred: list[Coroutine[Any, Any, None]] = []
-        AFTER_RESPONSE.set(deferred)
-        response = await to_aiohttp_response(await self.app.async_dispatch(bolt))
-        await response.prepare(request)
-        await response.write_eof()
-        for work in deferred:
-            self._start(work)
+        with self.outlet.pacer.holding():
+            response = await to_aiohttp_response(await self.app.async_dispatch(bolt))
+            await response.prepare(request)
+            await response.write_eof()
         return response
 
-    # -- listeners -------------------------------------------------------------------
+    # -- listeners: commit, then ack -------------------------------------------------
 
     def _listen(self) -> None:
         self.app.command(self.config.command)(self._on_slash)
@@ -166,47 +148,52 @@ class SlackAdapter:
         self.app.event("app_home_opened")(self._on_home)
 
     async def _on_slash(self, ack: Ack, body: dict[str, Any]) -> None:
+        typed = from_slash(body)
+        if typed is not None:
+            await self.run(typed, Where("url", url=str(body.get("response_url", ""))))
         await ack()
-        command = from_slash(body)
-        if command is not None:
-            self.spawn(self.run(command, Reply("url", url=str(body.get("response_url", "")))))
 
     async def _on_action(self, ack: Ack, body: dict[str, Any]) -> None:
-        await ack()
         found = from_action(body)
         if isinstance(found, OpenTarget):
-            view = target_modal(found.verb, found.interaction)
-            self.spawn(self._open_modal(found.trigger_id, view))
+            self._open_modal(found)
         elif found is not None:
-            where = Reply("thread", iid=found.context) if found.context else Reply("top")
-            self.spawn(self.run(found, where))
+            where = Where("thread", iid=found.context) if found.context else Where("top")
+            await self.run(found, where)
+        await ack()
 
-    async def _open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
-        await self.client.views_open(trigger_id=trigger_id, view=view)
+    def _open_modal(self, found: OpenTarget) -> None:
+        member = self.port.member(found.user)
+        if member is None:
+            return
+        view = target_modal(found.verb, found.interaction)
+
+        async def open_it() -> None:
+            await self.client.views_open(trigger_id=found.trigger_id, view=view)
+
+        self.outlet.submit(f"modal:{member.id}", open_it, f"the {found.verb} form")
 
     async def _on_view(self, ack: Ack, body: dict[str, Any]) -> None:
+        typed = from_view_submission(body)
+        if typed is not None:
+            await self.run(typed, Where("thread", iid=typed.context or ""))
         await ack()
-        command = from_view_submission(body)
-        if command is not None:
-            self.spawn(self.run(command, Reply("thread", iid=command.context or "")))
 
     async def _on_message(self, ack: Ack, body: dict[str, Any]) -> None:
-        await ack()
         event = body.get("event") or {}
         card = self.threads.card_at(str(event.get("channel")), str(event.get("thread_ts")))
-        command = from_message(event, body.get("event_id"), card.iid if card else None)
-        if command is None:
-            return
-        if card is None:
-            self.spawn(self.run(command, Reply("top")))
-            return
-        typed = (card.lane, card.iid, str(event.get("text", "")).strip())
-        self.spawn(self.run(command, Reply("thread", iid=card.iid), typed))
+        typed = from_message(event, body.get("event_id"), card.iid if card else None)
+        if typed is not None and card is None:
+            await self.run(typed, Where("top"))
+        elif typed is not None and card is not None:
+            echo = (card.lane, card.iid, str(event.get("text", "")).strip())
+            await self.run(typed, Where("thread", iid=card.iid), echo)
+        await ack()
 
     async def _on_home(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
         event = body.get("event") or {}
-        member = self.core.directory.identify("slack", str(event.get("user")))
+        member = self.port.member(str(event.get("user")))
         if member is not None and event.get("tab", "home") == "home":
             self.home_seen.add(member.id)
             self.outlet.publish_home(member.id)
@@ -214,47 +201,52 @@ class SlackAdapter:
     # -- running a command -----------------------------------------------------------
 
     async def run(
-        self, command: Command, reply: Reply, typed: tuple[str, str, str] | None = None
+        self, typed: Typed, where: Where, echo: tuple[str, str, str] | None = None
     ) -> None:
-        """Hand one command to the core; its reply goes where ``reply`` says."""
-        member = self.core.directory.identify("slack", command.sender)
-        TYPED_IN.set(typed)
+        """Commit one command through the port; its reply is queued where ``where`` says.
 
-        async def respond(turn: Turn) -> None:
-            touched = set(self.core.engine.touched)
-            self.outlet.refresh(touched)
-            if member is not None:
-                self.outlet.show_cards(member.id, touched)
-            if turn.duplicate or not turn.reply:
-                return
-            if reply.how == "url" and reply.url:
-                self.outlet.reply_via(reply.url, member.id if member else "", turn.reply)
-            elif member is None:
-                log.warning(
-                    "reply to unknown slack user %s dropped: %s", command.sender, turn.reply
-                )
-            elif reply.how == "thread" and reply.iid:
-                self.outlet.reply_in_thread(member.id, reply.iid, turn.reply)
-            else:
-                self.outlet.reply_top(member.id, turn.reply)
+        Raises what the port raised: the listener then never acks, and Slack retries.
+        """
+        echoes = [echo] if echo else []
+        token = TYPED_IN.set(echoes)
 
-        await self.core.handle(command, respond)
-        if member is not None and member.id in self.home_seen:
-            self.outlet.publish_home(member.id)
+        async def respond(reply: Reply) -> None:
+            self._answer(typed, where, reply)
+
+        try:
+            reply = await self.port.command(
+                typed.user, typed.text, respond, key=typed.key, context=typed.context
+            )
+        finally:
+            echoes.clear()  # timers scheduled meanwhile copied this context
+            TYPED_IN.reset(token)
+        if reply.member is not None and reply.member in self.home_seen:
+            self.outlet.publish_home(reply.member)
+
+    def _answer(self, typed: Typed, where: Where, reply: Reply) -> None:
+        """Queue the reply; a retry is answered only if this process never answered it.
+
+        A retry after a crash between commit and ack finds the command done: its stored
+        reply goes out now, since the first one died with the process.
+        """
+        found = self.port.member(typed.user)
+        member = reply.member or (found.id if found else None)
+        if member is not None:
+            self.outlet.show_cards(member, reply.touched)
+        if not reply.text or (reply.duplicate and (not typed.key or self.answered.seen(typed.key))):
+            return
+        if typed.key:
+            self.answered.count(typed.key)
+        if where.how == "url" and where.url:
+            self.outlet.reply_via(where.url, member or "", reply.text)
+        elif member is None:
+            log.warning("reply to unknown slack user %s dropped: %s", typed.user, reply.text)
+        elif where.how == "thread" and where.iid:
+            self.outlet.reply_in_thread(member, where.iid, reply.text)
+        else:
+            self.outlet.reply_top(member, reply.text)
 
 
 def _recognised(body: Mapping[str, Any]) -> bool:
     """A slash command, an interactivity payload or an Events API envelope."""
     return bool(body.get("command") or body.get("type"))
-
-
-def slack_adapter(config: Config, core: Core, http: web.Application) -> SlackAdapter | None:
-    """The ``ADAPTERS`` factory: the adapter when ``[slack] enabled``, refusing bad secrets."""
-    settings: SlackConfig = config.slack
-    if not settings.enabled:
-        return None
-    try:
-        settings.check()
-    except SlackConfigError as exc:
-        raise ConfigError(f"slack: {exc}") from None
-    return SlackAdapter(settings, core, http)

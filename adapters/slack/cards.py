@@ -1,17 +1,16 @@
 """Pure Block Kit: interaction cards (one per thread) and the App Home tab.
 
-The adapter reads the core into ``CardView``/``HomeView``; these functions only shape blocks,
-so what a member sees is testable without any I/O.
+The port's read models (``InteractionView``, ``HomeView``) go in; these functions only shape
+blocks, so what a member sees is testable without any I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from adapters.slack.convert import EMOJI, _escape, _section
-from bot.outbound import Priority
+from bot.port import HomeView, InteractionView
 
 Block = dict[str, Any]
 # Machine trigger → (button label, action id); a button shows when the trigger is possible now.
@@ -25,30 +24,7 @@ CONTROLS = (
 )
 
 
-@dataclass(frozen=True)
-class CardView:
-    """What one card shows: an interaction as seen by ``viewer`` (None: a shared thread)."""
-
-    iid: str
-    kind: str
-    label: str
-    state: str
-    owner: str | None = None
-    customer: str | None = None
-    parent: str | None = None
-    case: tuple[tuple[str, str], ...] = ()
-    parties: tuple[str, ...] = ()  # "@bob (consultant)", connected only
-    possible: frozenset[str] = frozenset()  # machine triggers possible in this state
-    offered: bool = False  # ringing this viewer (or, shared, anyone in the thread)
-    offer_expires: float | None = None
-    role: str | None = None  # the viewer's party role
-    connected: bool = False
-    done: bool = False
-    agent: str | None = None  # supervising: the agent's member id
-    gone: str | None = None  # why the viewer no longer takes part ("offer timed out")
-
-
-def card_blocks(view: CardView) -> list[Block]:
+def card_blocks(view: InteractionView) -> list[Block]:
     """The card: header, facts, then the buttons this viewer may press now."""
     title = f"{view.label}"
     facts = [f"*State:* {view.state}"]
@@ -80,12 +56,12 @@ def card_blocks(view: CardView) -> list[Block]:
     return blocks
 
 
-def card_text(view: CardView) -> str:
+def card_text(view: InteractionView) -> str:
     """The notification/fallback text of a card."""
     return f"{view.label} — {view.state}"
 
 
-def _buttons(view: CardView) -> list[Block]:
+def _buttons(view: InteractionView) -> list[Block]:
     if view.state == "closed" or view.done:
         return []
     iid = view.iid
@@ -113,7 +89,7 @@ def _buttons(view: CardView) -> list[Block]:
     return _controls(view, tuple(c[0] for c in CONTROLS))
 
 
-def _controls(view: CardView, allowed: Sequence[str]) -> list[Block]:
+def _controls(view: InteractionView, allowed: Sequence[str]) -> list[Block]:
     return [
         _button(label, action, view.iid, "danger" if trigger == "end" else None)
         for trigger, label, action in CONTROLS
@@ -135,19 +111,6 @@ def _button(label: str, action_id: str, value: str, style: str | None = None) ->
 
 def _context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-@dataclass(frozen=True)
-class HomeView:
-    """The App Home tab of one member."""
-
-    name: str
-    presence: str  # "ready", "not ready (lunch)" …
-    reasons: tuple[str, ...]
-    messages: tuple[tuple[Priority, str, str], ...] = ()  # (priority, line, status) newest first
-    unread: int = 0
-    mailboxes: tuple[tuple[str, int, int], ...] = ()  # (mailbox, new, old)
-    interactions: tuple[str, ...] = ()
 
 
 def presence_options(reasons: Sequence[str]) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Pure conversions for Slack: payloads in → ``Command``; ``Say`` out → Web API arguments.
+"""Pure conversions for Slack: payloads in → ``Typed``; ``Say`` out → Web API arguments.
 
 Like bolt's ``to_bolt_request``/``to_http_response``: total functions, no I/O. Anything a
 payload lacks becomes ``None`` ("not a command"), never an exception.
@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.events import Command
-from bot.outbound import Priority, Say
+from bot.port import Priority, Say
 
 PLATFORM = "slack"
 # Card buttons that are a command on their own: action_id → command verb.
@@ -48,6 +47,19 @@ EMOJI = {
 
 
 @dataclass(frozen=True)
+class Typed:
+    """A command a Slack user gave: typed, clicked or submitted; ``key`` dedupes retries.
+
+    ``context`` is the interaction it was given in (a card's thread or buttons).
+    """
+
+    user: str
+    text: str
+    key: str | None = None
+    context: str | None = None
+
+
+@dataclass(frozen=True)
 class OpenTarget:
     """A button that needs a target first: open the target modal (``views.open``)."""
 
@@ -57,16 +69,16 @@ class OpenTarget:
     trigger_id: str
 
 
-def from_slash(form: Mapping[str, Any]) -> Command | None:
+def from_slash(form: Mapping[str, Any]) -> Typed | None:
     """``/bl TEXT`` → the same command the console takes; the trigger id dedupes retries."""
     user, trigger = form.get("user_id"), form.get("trigger_id")
     if not isinstance(user, str) or not isinstance(trigger, str):
         return None
     text = str(form.get("text") or "").strip() or "help"
-    return Command(PLATFORM, user, text, key=f"slack:slash:{trigger}")
+    return Typed(user, text, key=f"slack:slash:{trigger}")
 
 
-def from_action(body: Mapping[str, Any]) -> Command | OpenTarget | None:
+def from_action(body: Mapping[str, Any]) -> Typed | OpenTarget | None:
     """A ``block_actions`` click → a command in the card's interaction, or a modal to open."""
     user = _get(body, "user", "id")
     actions = body.get("actions")
@@ -79,19 +91,19 @@ def from_action(body: Mapping[str, Any]) -> Command | OpenTarget | None:
     key = f"slack:action:{body.get('trigger_id')}:{action.get('action_ts')}"
     if action_id == "bl_presence":
         chosen = _get(action, "selected_option", "value")
-        return Command(PLATFORM, user, chosen, key=key) if isinstance(chosen, str) else None
+        return Typed(user, chosen, key=key) if isinstance(chosen, str) else None
     if not isinstance(value, str) or not value:
         return None
     if action_id in VERBS:
-        return Command(PLATFORM, user, f"{VERBS[action_id]} {value}", key=key, context=value)
+        return Typed(user, f"{VERBS[action_id]} {value}", key=key, context=value)
     if action_id in SUPERVISE:
-        return Command(PLATFORM, user, f"{SUPERVISE[action_id]} @{value}", key=key)
+        return Typed(user, f"{SUPERVISE[action_id]} @{value}", key=key)
     if action_id in TARGETED and isinstance(body.get("trigger_id"), str):
         return OpenTarget(user, TARGETED[action_id], value, str(body["trigger_id"]))
     return None
 
 
-def from_view_submission(body: Mapping[str, Any]) -> Command | None:
+def from_view_submission(body: Mapping[str, Any]) -> Typed | None:
     """The target modal submitted → ``consult|transfer|conference TARGET`` in its interaction."""
     user, view = _get(body, "user", "id"), body.get("view")
     if not isinstance(user, str) or not isinstance(view, Mapping):
@@ -109,12 +121,12 @@ def from_view_submission(body: Mapping[str, Any]) -> Command | None:
     if verb not in TARGETED.values() or not isinstance(iid, str):
         return None
     key = f"slack:view:{view.get('id')}:{view.get('hash')}"
-    return Command(PLATFORM, user, f"{verb} {target.strip()}", key=key, context=iid)
+    return Typed(user, f"{verb} {target.strip()}", key=key, context=iid)
 
 
 def from_message(
     event: Mapping[str, Any], event_id: str | None, thread_of: str | None
-) -> Command | None:
+) -> Typed | None:
     """A member's DM message: in an interaction's thread it is ``say``; at top level a command.
 
     ``thread_of`` is the interaction whose thread it was written in (bookkeeping knows).
@@ -131,9 +143,9 @@ def from_message(
         if thread_of is None:
             return None
         if text.startswith(THREAD_COMMAND_PREFIX):
-            return Command(PLATFORM, user, text[1:].strip(), key=key, context=thread_of)
-        return Command(PLATFORM, user, f"say {text}", key=key, context=thread_of)
-    return Command(PLATFORM, user, text, key=key)
+            return Typed(user, text[1:].strip(), key=key, context=thread_of)
+        return Typed(user, f"say {text}", key=key, context=thread_of)
+    return Typed(user, text, key=key)
 
 
 def message_args(channel: str, say: Say, thread_ts: str | None = None) -> dict[str, Any]:

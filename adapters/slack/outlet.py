@@ -1,148 +1,123 @@
-"""Sending to Slack: each ``Say`` into the right lane and thread, cards kept up to date.
+"""Sending to Slack: each message into the right lane and thread, cards kept up to date.
 
 Every call goes through the ``Pacer`` (per-lane order, ~1 message/s, 429/5xx retries).
-A card's view is read from the core when the job is queued (after the commit), so a
-card never shows uncommitted state; unchanged cards are not re-sent.
+A card's view is read through the port when the job is queued (after the commit), so a
+card never shows uncommitted state; unchanged cards are not re-sent, and a card that shows
+its interaction closed is forgotten.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.cards import CardView, card_blocks, card_text, home_blocks
-from adapters.slack.convert import PLATFORM, message_args
-from adapters.slack.desk import card_view, find, home_view
+from adapters.slack.cards import card_blocks, card_text, home_blocks
+from adapters.slack.convert import message_args
+from adapters.slack.failures import Failures, Job, ResponseUrlFailed, Work
 from adapters.slack.pacing import Pacer
+from adapters.slack.recent import Recent
 from adapters.slack.threads import Card, Threads, desk, group, lane_members
-from bot.core import Core
-from bot.dispatch.pipeline import new_ref
-from bot.interaction.model import HANDLERS, Interaction
-from bot.outbound import Say
+from bot.port import Batch, InteractionView, Outgoing, Port, Say
 
-log = logging.getLogger("backline.slack")
-RECOVERABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "thread_not_found"})
 MAX_RESPONSE_URL_REPLIES = 5
-# (lane, interaction, text) of a message typed in a shared thread: both members already see it.
-TYPED_IN: ContextVar[tuple[str, str, str] | None] = ContextVar("typed_in", default=None)
+# [(lane, interaction, text)] of a message typed in a shared thread: both members see it
+# already. A list, emptied when its command is done (timers copy the context it was in).
+TYPED_IN: ContextVar[list[tuple[str, str, str]] | None] = ContextVar("typed_in", default=None)
 
 
-@dataclass
-class Job:
-    """One paced unit of work; ``note`` says what it carried, for a failure report."""
-
-    work: Callable[[], Awaitable[None]]
-    note: str
-    retried: bool = False
-    reported: bool = False
-
-    async def __call__(self) -> None:
-        """Run the work."""
-        await self.work()
-
-
-@dataclass
 class Outlet:
-    """The Slack side of ``Delivery``: reaches members with a Slack identity."""
+    """The Slack side of delivery: reaches members with a Slack user id."""
 
-    core: Core
-    client: AsyncWebClient
-    threads: Threads
-    pace_seconds: float
-    name: str = PLATFORM
-    undelivered: list[str] = field(default_factory=list)
-    _expected: set[tuple[str, str]] = field(default_factory=set)
-    _response_urls: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.pacer = Pacer(self.pace_seconds, self._failed)
-
-    # -- the Outlet protocol ---------------------------------------------------------
+    def __init__(
+        self, port: Port, client: AsyncWebClient, threads: Threads, pace_seconds: float
+    ) -> None:
+        self.port = port
+        self.client = client
+        self.threads = threads
+        self.failures = Failures(self)
+        self.pacer = Pacer(pace_seconds, self.failures.failed)
+        self._expected: dict[str, set[str]] = {}  # interaction → lanes whose card is queued
+        self._response_urls = Recent()  # a response_url takes at most 5 replies in 30 min
 
     def user(self, member_id: str) -> str | None:
         """The member's Slack user id."""
-        return self.core.directory.identities.handles(member_id).get(PLATFORM)
+        return self.port.handle_of(member_id)
 
-    def reaches(self, recipient: str) -> bool:
-        """Members linked to a Slack user id."""
-        return recipient.startswith("@") and self.user(recipient[1:]) is not None
-
-    async def send(self, message: Say) -> None:
-        """Queue one delivery (returns at once; the pacer sends it)."""
-        touched = set(self.core.engine.touched)
-        member = message.to[1:]
-        ix = find(self.core, message.interaction) if message.interaction else None
-        if ix is None:
-            self._submit(desk(member), self._post_top(member, message), message.text)
-        else:
-            lane = self.lane_for(member, ix)
-            view = self._view(lane, ix, member)
-            typed = TYPED_IN.get()
-            echo = typed is not None and typed[:2] == (lane, ix.id)
-            if echo and typed is not None and message.text.endswith(typed[2]):
-                message = Say(message.to, "", message.interaction)
-            self._submit(lane, self._post_in_thread(lane, view, member, message), message.text)
-        self.refresh(touched)
-        if message.notice:
+    async def send(self, batch: Batch) -> None:
+        """Queue one commit's messages and card updates (returns at once; the pacer sends)."""
+        noticed: set[str] = set()
+        for message in batch.messages:
+            self._queue(message)
+            if message.say.notice:
+                noticed.add(message.to[1:])
+        self.refresh(batch.touched)
+        for member in sorted(noticed):
             self.publish_home(member)
+
+    def _queue(self, message: Outgoing) -> None:
+        member, say = message.to[1:], message.say
+        iid = message.interaction
+        view = self.port.interaction_view(iid, member) if iid else None
+        if view is None:
+            self.submit(desk(member), self.post_top(member, say), say.text)
+            return
+        lane = self.lane_for(member, view)
+        for typed in TYPED_IN.get() or []:
+            if typed[:2] == (lane, view.iid) and say.text.endswith(typed[2]):
+                say = Say(say.to, "", say.interaction)
+        work = self._post_in_thread(lane, self._shown(lane, view), member, say)
+        self.submit(lane, work, say.text)
 
     # -- lanes, cards, homes ---------------------------------------------------------
 
-    def lane_for(self, member: str, ix: Interaction) -> str:
+    def lane_for(self, member: str, view: InteractionView) -> str:
         """A consultation between two Slack members is their group DM; the rest, the desk."""
-        known = self.threads.lane_of(member, ix.id)
+        known = self.threads.lane_of(member, view.iid)
         if known is not None:
             return known
-        if ix.kind == "consultation":
-            pair = [m for m in self._consultants(ix) if self.user(m)]
+        if view.kind == "consultation":
+            pair = [m for m in view.handlers if self.user(m)]
             if member in pair and len(pair) == 2:
                 return group(pair)
         return desk(member)
 
-    def _consultants(self, ix: Interaction) -> list[str]:
-        ids = [ix.initiator] if ix.initiator else []
-        ids += list(ix.offer.to) if ix.offer else []
-        ids += [p.member_id for p in ix.parties.values() if p.member_id and p.role in HANDLERS]
-        return [m for m in dict.fromkeys(ids) if m]
+    def _shown(self, lane: str, view: InteractionView) -> InteractionView:
+        """What the card in ``lane`` shows: a member's own view, or a group DM's shared one."""
+        if not lane.startswith("mpim:"):
+            return view
+        return self.port.interaction_view(view.iid, None) or view
 
-    def _view(self, lane: str, ix: Interaction, member: str) -> CardView:
-        viewer = None if lane.startswith("mpim:") else member
-        return card_view(self.core, ix, viewer)
+    def _view_in(self, lane: str, iid: str) -> InteractionView | None:
+        viewer = None if lane.startswith("mpim:") else lane_members(lane)[0]
+        return self.port.interaction_view(iid, viewer)
 
-    def refresh(self, iids: set[str]) -> None:
+    def refresh(self, iids: frozenset[str]) -> None:
         """Queue card updates for every card of these interactions (skipped if unchanged)."""
-        for lane, iid in sorted({*self.threads.cards, *self._expected}):
-            if iid not in iids:
-                continue
-            ix = find(self.core, iid)
-            if ix is not None:
-                view = self._view(lane, ix, lane_members(lane)[0])
-                self._submit(lane, partial(self._update, lane, view), "card")
+        for iid in sorted(iids):
+            lanes = {c.lane for c in self.threads.cards_of(iid)} | self._expected.get(iid, set())
+            for lane in sorted(lanes):
+                view = self._view_in(lane, iid)
+                if view is not None:
+                    self.submit(lane, partial(self._update, lane, view), "card")
 
-    def show_cards(self, member: str, iids: set[str]) -> None:
+    def show_cards(self, member: str, iids: frozenset[str]) -> None:
         """Post the member's card of each of these interactions they take part in, if missing."""
         for iid in sorted(iids):
-            ix = find(self.core, iid)
-            if ix is None or not ix.live or ix.party(f"@{member}") is None:
+            view = self.port.interaction_view(iid, member)
+            if view is None or not view.live or view.role is None:
                 continue
-            lane = self.lane_for(member, ix)
-            if (lane, iid) in self.threads.cards or (lane, iid) in self._expected:
+            lane = self.lane_for(member, view)
+            if self.threads.card(lane, iid) or lane in self._expected.get(iid, set()):
                 continue
-            self._expected.add((lane, iid))
-            view = self._view(lane, ix, member)
-            self._submit(lane, partial(self._show, lane, view), "card")
+            self._expected.setdefault(iid, set()).add(lane)
+            self.submit(lane, partial(self._show, lane, self._shown(lane, view)), "card")
 
-    async def _show(self, lane: str, view: CardView) -> None:
+    async def _show(self, lane: str, view: InteractionView) -> None:
         await self.card(lane, view)
         await self._update(lane, view)
 
@@ -151,12 +126,12 @@ class Outlet:
         user = self.user(member)
         if user is None:
             return
-        view = home_blocks(home_view(self.core, member))
+        view = home_blocks(self.port.home_view(member))
 
         async def publish() -> None:
             await self.client.views_publish(user_id=user, view=view)
 
-        self._submit(f"home:{member}", publish, "App Home")
+        self.submit(f"home:{member}", publish, "App Home")
 
     async def channel(self, lane: str) -> str:
         """The lane's channel, opening the DM or group DM the first time."""
@@ -169,49 +144,56 @@ class Outlet:
         await self.threads.set_channel(lane, channel)
         return channel
 
-    async def card(self, lane: str, view: CardView) -> Card:
-        """The interaction's card in this lane, posting it the first time."""
-        card = self.threads.cards.get((lane, view.iid))
-        if card is not None:
-            return card
-        channel = await self.channel(lane)
-        blocks = card_blocks(view)
-        posted = await self.client.chat_postMessage(
-            channel=channel, text=card_text(view), blocks=blocks
-        )
-        card = Card(lane, view.iid, channel, str(posted["ts"]), _digest(blocks))
-        await self.threads.save(card)
+    async def card(self, lane: str, view: InteractionView) -> Card | None:
+        """The interaction's card in this lane, posted the first time while it is live."""
+        card = self.threads.card(lane, view.iid)
+        if card is None and view.live:
+            channel = await self.channel(lane)
+            blocks = card_blocks(view)
+            posted = await self.client.chat_postMessage(
+                channel=channel, text=card_text(view), blocks=blocks
+            )
+            card = Card(lane, view.iid, channel, str(posted["ts"]), _digest(blocks))
+            await self.threads.save(card)
+        lanes = self._expected.get(view.iid, set())
+        lanes.discard(lane)
+        if not lanes:
+            self._expected.pop(view.iid, None)
         return card
 
-    async def _update(self, lane: str, view: CardView) -> None:
-        card = self.threads.cards.get((lane, view.iid))
+    async def _update(self, lane: str, view: InteractionView) -> None:
+        card = self.threads.card(lane, view.iid)
         if card is None:
             return
         blocks = card_blocks(view)
-        if _digest(blocks) == card.digest:
-            return
-        await self.client.chat_update(
-            channel=card.channel, ts=card.ts, text=card_text(view), blocks=blocks
-        )
-        card.digest = _digest(blocks)
-        await self.threads.save(card)
+        if _digest(blocks) != card.digest:
+            await self.client.chat_update(
+                channel=card.channel, ts=card.ts, text=card_text(view), blocks=blocks
+            )
+            card.digest = _digest(blocks)
+            if view.live:
+                await self.threads.save(card)
+        if not view.live:  # it shows the interaction closed: nothing will change it again
+            await self.threads.prune(card)
 
     # -- posting ---------------------------------------------------------------------
 
-    def _submit(self, lane: str, work: Callable[[], Awaitable[None]], note: str) -> None:
+    def submit(self, lane: str, work: Work, note: str) -> None:
+        """Queue ``work`` in ``lane``; ``note`` says what it carries, for a failure report."""
         self.pacer.submit(lane, Job(work, note))
 
-    def _post_top(self, member: str, message: Say) -> Callable[[], Awaitable[None]]:
+    def post_top(self, member: str, message: Say) -> Work:
+        """Work that posts ``message`` at the top of the member's desk."""
+
         async def post() -> None:
             channel = await self.channel(desk(member))
             await self.client.chat_postMessage(**message_args(channel, message))
 
         return post
 
-    def _post_in_thread(
-        self, lane: str, view: CardView, member: str, message: Say
-    ) -> Callable[[], Awaitable[None]]:
-        self._expected.add((lane, view.iid))
+    def _post_in_thread(self, lane: str, view: InteractionView, member: str, message: Say) -> Work:
+        if view.live:
+            self._expected.setdefault(view.iid, set()).add(lane)
         shared = lane.startswith("mpim:")
         user = self.user(member)
 
@@ -219,49 +201,48 @@ class Outlet:
             card = await self.card(lane, view)
             if message.text:
                 text = f"<@{user}> {message.text}" if shared else message.text
-                args = message_args(card.channel, Say(message.to, text, priority=message.priority))
-                await self.client.chat_postMessage(**args, thread_ts=card.ts)
+                say = Say(message.to, text, priority=message.priority)
+                channel = card.channel if card else await self.channel(lane)
+                await self.client.chat_postMessage(
+                    **message_args(channel, say, card.ts if card else None)
+                )
             await self._update(lane, view)
 
         return post
 
     def reply_in_thread(self, member: str, iid: str, text: str) -> None:
         """A command's reply in the member's thread of ``iid`` (ephemeral in a shared one)."""
-        ix = find(self.core, iid)
-        if ix is None:
+        view = self.port.interaction_view(iid, member)
+        if view is None:
             self.reply_top(member, text)
             return
-        lane = self.lane_for(member, ix)
+        lane = self.lane_for(member, view)
+        shown = self._shown(lane, view)
         if not lane.startswith("mpim:"):
-            self._submit(
-                lane,
-                self._post_in_thread(
-                    lane, self._view(lane, ix, member), member, Say(f"@{member}", text, iid)
-                ),
-                text,
-            )
+            work = self._post_in_thread(lane, shown, member, Say(f"@{member}", text, iid))
+            self.submit(lane, work, text)
             return
-        view, user = self._view(lane, ix, member), self.user(member)
+        user = self.user(member)
 
         async def whisper() -> None:
-            card = await self.card(lane, view)
+            card = await self.card(lane, shown)
+            channel = card.channel if card else await self.channel(lane)
             await self.client.chat_postEphemeral(
-                channel=card.channel, user=user or "", text=text, thread_ts=card.ts
+                channel=channel, user=user or "", text=text, thread_ts=card.ts if card else None
             )
 
-        self._submit(lane, whisper, text)
+        self.submit(lane, whisper, text)
 
     def reply_top(self, member: str, text: str) -> None:
         """A command's reply at the top of the member's desk."""
-        self._submit(desk(member), self._post_top(member, Say(f"@{member}", text)), text)
+        self.submit(desk(member), self.post_top(member, Say(f"@{member}", text)), text)
 
     def reply_via(self, url: str, member: str, text: str) -> None:
         """A slash command's reply through its ``response_url`` (at most 5 per URL)."""
-        used = self._response_urls.get(url, 0)
-        if used >= MAX_RESPONSE_URL_REPLIES:
+        if self._response_urls.seen(url) >= MAX_RESPONSE_URL_REPLIES:
             self.reply_top(member, text)
             return
-        self._response_urls[url] = used + 1
+        self._response_urls.count(url)
 
         async def post() -> None:
             response = await AsyncWebhookClient(url).send_dict(
@@ -270,49 +251,8 @@ class Outlet:
             if response.status_code != 200:
                 raise ResponseUrlFailed(f"response_url answered {response.status_code}")
 
-        self._submit(f"response:{member}", post, text)
-
-    # -- failures --------------------------------------------------------------------
-
-    async def _failed(self, lane: str, job: Any, exc: Exception) -> None:
-        assert isinstance(job, Job)
-        error = _error_code(exc)
-        if error in RECOVERABLE and not job.retried and lane.startswith(("dm:", "mpim:")):
-            log.warning("slack lane %s: %s; reopening the conversation", lane, error)
-            await self.threads.forget_lane(lane)
-            job.retried = True
-            self.pacer.submit(lane, job)
-            return
-        ref = new_ref()
-        reason = error or str(exc)
-        log.error("slack delivery failed ref=%s lane=%s: %s", ref, lane, reason)
-        if lane.startswith("response:"):  # the response_url expired: say it on the desk
-            self.reply_top(lane.split(":", 1)[1], job.note)
-            return
-        if job.reported or lane.startswith("home:"):
-            self.undelivered.append(job.note)
-            return
-        members = lane_members(lane)
-        for member in members:
-            text = (
-                f":warning: Slack refused a message for you ({reason}, ref {ref}); "
-                f"here it is: {job.note}"
-            )
-            report = Job(self._post_top(member, Say(f"@{member}", text)), text, reported=True)
-            self.pacer.submit(desk(member), report)
+        self.submit(f"response:{member}", post, text)
 
 
-def _error_code(exc: Exception) -> str | None:
-    """Slack's ``error`` field (``not_in_channel``…), when the answer had one."""
-    if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
-        code = exc.response.data.get("error")
-        return str(code) if code else None
-    return None
-
-
-def _digest(blocks: list[dict[str, Any]]) -> str:
+def _digest(blocks: list[dict[str, object]]) -> str:
     return hashlib.sha256(json.dumps(blocks, sort_keys=True).encode()).hexdigest()[:16]
-
-
-class ResponseUrlFailed(Exception):
-    """Slack refused a ``response_url`` reply (expired, or used too often)."""

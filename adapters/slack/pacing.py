@@ -4,6 +4,9 @@ Slack allows roughly one message per second per channel and answers bursts with 
 ``Retry-After``. Each lane (a member's desk, a consultation's group DM) sends in order; a
 429 waits as told, a 5xx or network error backs off and retries, and a job that still fails
 goes to ``on_failure`` so the adapter can tell the member — nothing is dropped silently.
+
+While an HTTP request is being answered, what its command queued is *held* (``holding``)
+and starts only once the ack is written, so Web API calls never delay an ack.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -22,6 +27,18 @@ Job = Callable[[], Awaitable[None]]
 Failure = Callable[[str, Job, Exception], Awaitable[None]]
 MAX_ATTEMPTS = 4
 MAX_RATE_LIMITS = 10
+
+
+class _Hold:
+    """Jobs queued while one request is answered; once released, it holds nothing more."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, Job]] = []
+        self.open = True
+
+
+# A task (and any timer it scheduled, which copies its context) sees the request's hold.
+_HELD: ContextVar[_Hold | None] = ContextVar("slack_held", default=None)
 
 
 def retry_after(exc: SlackApiError) -> float | None:
@@ -53,9 +70,18 @@ class Pacer:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._last: dict[str, float] = {}
         self._pending = 0
+        self._holds = 0  # requests being answered: their jobs come when the ack is out
+        self._stopped = False
 
     def submit(self, lane: str, job: Job) -> None:
-        """Queue ``job`` behind everything already queued for ``lane``."""
+        """Queue ``job`` behind everything already queued for ``lane`` (held during a request)."""
+        hold = _HELD.get()
+        if hold is not None and hold.open:
+            hold.jobs.append((lane, job))
+            return
+        if self._stopped:
+            log.warning("slack lane %s: stopped; a job was dropped", lane)
+            return
         queue = self._queues.get(lane)
         if queue is None:
             queue = self._queues[lane] = asyncio.Queue()
@@ -63,17 +89,39 @@ class Pacer:
         self._pending += 1
         queue.put_nowait(job)
 
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Jobs this task submits inside the block start when it ends (after the ack)."""
+        hold = _Hold()
+        token = _HELD.set(hold)
+        self._holds += 1
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+            hold.open = False
+            self._holds -= 1
+            for lane, job in hold.jobs:
+                self.submit(lane, job)
+
     async def drain(self) -> None:
         """Wait until every queued job ran (tests and shutdown)."""
         for queue in list(self._queues.values()):
             await queue.join()
 
     def idle(self) -> bool:
-        """Nothing queued or running."""
-        return self._pending == 0
+        """Nothing held, queued or running."""
+        return self._pending == 0 and self._holds == 0
+
+    async def settle(self) -> None:
+        """Wait until the requests being answered are done and what they queued has run."""
+        while not self.idle():
+            await self.drain()
+            await asyncio.sleep(0)
 
     async def stop(self) -> None:
-        """Cancel the workers (queued jobs are abandoned: call ``drain`` first)."""
+        """Cancel the workers; queued jobs are abandoned (call ``drain`` first), later dropped."""
+        self._stopped = True
         for task in self._workers.values():
             task.cancel()
         await asyncio.gather(*self._workers.values(), return_exceptions=True)

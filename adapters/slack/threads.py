@@ -1,25 +1,17 @@
 """Where things live in Slack: each lane's channel and each interaction card's thread.
 
-Kept in adapter-owned tables of backline's SQLite file, so a restart finds the same threads.
-A *lane* is a conversation backline posts in: ``dm:alice`` (alice's desk) or
-``mpim:alice+bob`` (the group DM of a consultation). Writes take the store lock, so they
-never land inside a command's open transaction.
+Kept in the adapter's own tables (``migrations.py``) of backline's SQLite file, so a restart
+finds the same threads; a card is forgotten once it shows its interaction closed, so the
+tables hold only what is live. A *lane* is a conversation backline posts in: ``dm:alice``
+(alice's desk) or ``mpim:alice+bob`` (the group DM of a consultation). Writes go through the
+port's store, between commands.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.storage import Store
-
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS slack_channels (lane TEXT PRIMARY KEY, channel TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS slack_cards (
-        lane TEXT NOT NULL, interaction_id TEXT NOT NULL, channel TEXT NOT NULL,
-        ts TEXT NOT NULL, digest TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (lane, interaction_id)
-    )""",
-)
+from bot.port import AdapterStore
 
 
 @dataclass
@@ -49,35 +41,47 @@ def lane_members(lane: str) -> list[str]:
 
 
 class Threads:
-    """In-memory view of the bookkeeping tables; every change is written through."""
+    """In-memory index of the bookkeeping tables; every change is written through."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: AdapterStore) -> None:
         self.store = store
         self.channels: dict[str, str] = {}
-        self.cards: dict[tuple[str, str], Card] = {}
+        self._cards: dict[str, dict[str, Card]] = {}  # interaction → lane → card
+        self._threads: dict[tuple[str, str], Card] = {}  # (channel, ts) → card
 
     def open(self) -> None:
-        """Create the tables if needed and read them (on start; nothing else runs yet)."""
-        with self.store.transaction():
-            for statement in SCHEMA:
-                self.store.conn.execute(statement)
-        self.channels = dict(
-            self.store.conn.execute("SELECT lane, channel FROM slack_channels").fetchall()
-        )
-        self.cards = {
-            (lane, iid): Card(lane, iid, channel, ts, digest)
-            for lane, iid, channel, ts, digest in self.store.conn.execute(
-                "SELECT lane, interaction_id, channel, ts, digest FROM slack_cards"
-            )
+        """Read the tables (on start; the migrations created them)."""
+        self.channels = {
+            str(lane): str(channel)
+            for lane, channel in self.store.rows("SELECT lane, channel FROM slack_channels")
         }
+        self._cards, self._threads = {}, {}
+        rows = self.store.rows("SELECT lane, interaction_id, channel, ts, digest FROM slack_cards")
+        for lane, iid, channel, ts, digest in rows:
+            self._index(Card(lane, iid, channel, ts, digest))
+
+    def _index(self, card: Card) -> None:
+        self._cards.setdefault(card.iid, {})[card.lane] = card
+        self._threads[(card.channel, card.ts)] = card
+
+    def _unindex(self, card: Card) -> None:
+        lanes = self._cards.get(card.iid, {})
+        lanes.pop(card.lane, None)
+        if not lanes:
+            self._cards.pop(card.iid, None)
+        self._threads.pop((card.channel, card.ts), None)
+
+    def card(self, lane: str, iid: str) -> Card | None:
+        """The card of ``iid`` in ``lane``, if posted."""
+        return self._cards.get(iid, {}).get(lane)
 
     def card_at(self, channel: str, ts: str) -> Card | None:
         """The card whose thread is ``ts`` in ``channel``."""
-        return next((c for c in self.cards.values() if c.channel == channel and c.ts == ts), None)
+        return self._threads.get((channel, ts))
 
     def cards_of(self, iid: str) -> list[Card]:
         """Every card of one interaction (one per lane it is shown in)."""
-        return [c for c in self.cards.values() if c.iid == iid]
+        return list(self._cards.get(iid, {}).values())
 
     def lane_of(self, member_id: str, iid: str) -> str | None:
         """The lane that already shows ``iid`` to ``member_id``, if any."""
@@ -89,28 +93,41 @@ class Threads:
     async def set_channel(self, lane: str, channel: str) -> None:
         """Remember a lane's channel."""
         self.channels[lane] = channel
-        await self._write(
-            "INSERT OR REPLACE INTO slack_channels (lane, channel) VALUES (?, ?)", (lane, channel)
+        await self.store.write(
+            ("INSERT OR REPLACE INTO slack_channels (lane, channel) VALUES (?, ?)", (lane, channel))
         )
 
     async def forget_lane(self, lane: str) -> None:
         """The lane's channel is gone (``not_in_channel``): reopen it and repost its cards."""
         self.channels.pop(lane, None)
-        for key in [k for k in self.cards if k[0] == lane]:
-            del self.cards[key]
-        await self._write("DELETE FROM slack_channels WHERE lane = ?", (lane,))
-        await self._write("DELETE FROM slack_cards WHERE lane = ?", (lane,))
+        for lanes in list(self._cards.values()):
+            if lane in lanes:
+                self._unindex(lanes[lane])
+        await self.store.write(
+            ("DELETE FROM slack_channels WHERE lane = ?", (lane,)),
+            ("DELETE FROM slack_cards WHERE lane = ?", (lane,)),
+        )
 
     async def save(self, card: Card) -> None:
         """Remember a card and what it last showed."""
-        self.cards[(card.lane, card.iid)] = card
-        await self._write(
-            "INSERT OR REPLACE INTO slack_cards (lane, interaction_id, channel, ts, digest)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (card.lane, card.iid, card.channel, card.ts, card.digest),
+        old = self.card(card.lane, card.iid)
+        if old is not None:
+            self._unindex(old)
+        self._index(card)
+        await self.store.write(
+            (
+                "INSERT OR REPLACE INTO slack_cards (lane, interaction_id, channel, ts, digest)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (card.lane, card.iid, card.channel, card.ts, card.digest),
+            )
         )
 
-    async def _write(self, sql: str, params: tuple[str, ...]) -> None:
-        async with self.store.lock:
-            with self.store.transaction():
-                self.store.conn.execute(sql, params)
+    async def prune(self, card: Card) -> None:
+        """Forget a card that shows its interaction closed: nothing will change it again."""
+        self._unindex(card)
+        await self.store.write(
+            (
+                "DELETE FROM slack_cards WHERE lane = ? AND interaction_id = ?",
+                (card.lane, card.iid),
+            )
+        )

@@ -1,4 +1,4 @@
-"""The XMPP adapter (ADP-4, ADP-6): a slixmpp component (XEP-0114) or client, as an outlet.
+"""The XMPP adapter (ADP-4, ADP-6): a slixmpp component (XEP-0114) or client behind the port.
 
 This module assembles the parts and tells the core when the server goes away or comes back:
 ``connection`` keeps the stream, ``inbound`` and ``presence`` act on what it reads,
@@ -10,60 +10,55 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import Any
 
 from adapters.xmpp.config import XmppConfig
 from adapters.xmpp.connection import Connection
 from adapters.xmpp.contacts import Contacts
-from adapters.xmpp.convert import PLATFORM, Outgoing, bare
+from adapters.xmpp.convert import PLATFORM, StanzaOut, bare
 from adapters.xmpp.customers import Customers
 from adapters.xmpp.inbound import Inbound
 from adapters.xmpp.outlet import Outlet
 from adapters.xmpp.presence import Presence
-from bot.dispatch.pipeline import new_ref
-
-if TYPE_CHECKING:
-    from aiohttp import web
-
-    from bot.config import Config
-    from bot.core import Core
+from bot.port import Batch, Port, new_ref
 
 log = logging.getLogger("backline.xmpp")
 
 
 class XmppAdapter:
-    """Members and customers on XMPP; ``outlet`` is what the core sees as ``xmpp``."""
+    """Members and customers on XMPP, behind the port ``xmpp``."""
 
     name = PLATFORM
+    reaches_everyone = False
 
     def __init__(
         self,
-        core: Core,
+        port: Port,
         config: XmppConfig,
         *,
         backoff: float = 0.2,
         connect_timeout: float = 10.0,
     ) -> None:
-        self.core = core
-        self.config = config.validate()
+        self.port = port
+        self.config = config
         self.me = bare(config.jid)  # the bot's JID: the component domain or the account
         self.was_down = False
-        self.link = Connection(self.config, self, backoff=backoff, connect_timeout=connect_timeout)
-        self.contacts = Contacts(core, self.link, self.me)
-        self.outlet = Outlet(core, self.link, self.contacts, self.me)
-        self.customers = Customers(core, self.outlet)
+        self.link = Connection(config, self, backoff=backoff, connect_timeout=connect_timeout)
+        self.contacts = Contacts(port, self.link, self.me)
+        self.outlet = Outlet(port, self.link, self.contacts, self.me)
+        self.customers = Customers(port, self.outlet)
         self.presences = Presence(
-            core,
-            self.config,
+            port,
+            config,
             self.me,
             outlet=self.outlet,
             contacts=self.contacts,
             customers=self.customers,
         )
         self.inbound = Inbound(
-            core,
-            self.config,
+            port,
+            config,
             self.link,
             outlet=self.outlet,
             contacts=self.contacts,
@@ -72,7 +67,6 @@ class XmppAdapter:
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._worker: asyncio.Task[None] | None = None
-        core.delivery.attach(self.outlet)
 
     @property
     def connected(self) -> bool:
@@ -80,14 +74,9 @@ class XmppAdapter:
         return self.link.connected
 
     @property
-    def held(self) -> list[Outgoing]:
+    def held(self) -> list[StanzaOut]:
         """Messages waiting for the server to come back."""
         return self.outlet.held
-
-    @property
-    def customer_jids(self) -> dict[str, str]:
-        """Customer name -> bare JID, for everyone who wrote in."""
-        return self.outlet.customer_jids
 
     async def start(self) -> None:
         """Connect (waiting up to ``connect_timeout``) and keep reconnecting in the background."""
@@ -97,30 +86,35 @@ class XmppAdapter:
     async def stop(self) -> None:
         """Disconnect and stop listening."""
         await self.link.stop(self._worker, *self._tasks)
-        if self.outlet in self.core.delivery.outlets:
-            self.core.delivery.detach(self.outlet)
+
+    async def abort(self) -> None:
+        """Stop listening and cut the stream as a crash would: nothing held is sent."""
+        await self.link.stop(self._worker, *self._tasks, abort=True)
+
+    async def send(self, batch: Batch) -> None:
+        """Deliver one commit's messages (held while the server is away)."""
+        await self.outlet.send(batch)
 
     # -- stream events (connection.StreamEvents) ----------------------------------------
 
     def up(self, stream: Any) -> None:
         """A session started: subscribe to members, send what was held, say we are back."""
-        for member in self.core.directory.data.members.values():
-            jid = self.outlet.member_jid(member.id)
-            if jid is not None:
-                self.contacts.subscribe(jid)
+        for member in self.port.members():
+            if member.handle:
+                self.contacts.subscribe(bare(member.handle))
         self.outlet.flush()
         log.info("xmpp: connected as %s", self.me)
         if self.was_down:
             self.was_down = False
-            self._spawn(self.core.adapter_changed(PLATFORM, up=True))
+            self._spawn(self.port.adapter_status(up=True))
 
     def down(self, *, was_connected: bool) -> None:
         """The stream is gone: forget the session's presence, say we are down (once)."""
         self.contacts.forget()
-        self.presences.resources.clear()
+        self.presences.forget()
         if was_connected and not self.was_down:
             self.was_down = True
-            self._spawn(self.core.adapter_changed(PLATFORM, up=False))
+            self._spawn(self.port.adapter_status(up=False))
 
     def message(self, msg: Any) -> None:
         """A message arrived: queue it."""
@@ -144,13 +138,3 @@ class XmppAdapter:
         task = asyncio.create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-AdapterMaker = Callable[["Config", "Core", "web.Application"], XmppAdapter | None]
-
-
-def xmpp_adapter(config: Config, core: Core, http: web.Application) -> XmppAdapter | None:
-    """The adapter ``[xmpp] enabled = true`` asks for (``bot.app.ADAPTERS``), or None."""
-    if not config.xmpp.enabled:
-        return None
-    return XmppAdapter(core, config.xmpp)

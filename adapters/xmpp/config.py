@@ -1,17 +1,21 @@
-"""XMPP settings (``[xmpp]`` in backline.toml, ``BACKLINE_XMPP_*``), validated before use."""
+"""XMPP settings (``[xmpp]`` in backline.toml, ``BACKLINE_XMPP_*``), validated before use.
+
+The settings validator checks each field's type, the mode's choices and the port range, and
+refuses the example secrets; ``problems`` adds what only makes sense across fields.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
 
+from bot.port import choice, port, secret
+
 MODES = ("component", "client")
 # What an XMPP presence may set a member to; "ignore" leaves backline presence alone.
 PRESENCE_ACTIONS = ("ready", "not_ready", "logged_off", "ignore")
 # Secrets shipped in examples and manifests: refusing them stops a copied config going live.
-EXAMPLE_SECRETS = frozenset(
-    {"", "secret", "changeme", "change-me", "change-me-please", "example", "password", "xxx"}
-)
+EXAMPLE_SECRETS = ("secret", "changeme", "change-me", "change-me-please", "example", "password")
 _JID = re.compile(r"^(?:[^@/\s]+@)?[a-z0-9.-]+$", re.IGNORECASE)
 
 
@@ -27,11 +31,11 @@ class XmppConfig:
     """
 
     enabled: bool = False
-    mode: str = "component"
+    mode: str = choice("component", *MODES)
     jid: str = "backline.localhost"
-    secret: str = ""
+    secret: str = secret("", *EXAMPLE_SECRETS)
     host: str = "127.0.0.1"
-    port: int = 5347
+    port: int = port(5347)
     plaintext: bool = False  # client mode: log in without TLS (loopback test servers only)
     reconnect_max: int = 30  # seconds between reconnect attempts at most (backoff doubles)
     client_route: str = "group:support"  # client mode: where an unknown JID's chat goes
@@ -51,21 +55,16 @@ class XmppConfig:
         }
 
     def problems(self) -> list[str]:
-        """Everything wrong with these settings, as sentences naming the setting."""
+        """What is wrong across fields, as sentences naming the setting."""
         found: list[str] = []
-        if self.mode not in MODES:
-            found.append(f"xmpp.mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
         if not _JID.match(self.jid):
             found.append(f"xmpp.jid: {self.jid!r} is not a JID like backline.example.org")
         elif self.mode == "component" and "@" in self.jid:
             found.append("xmpp.jid: a component is a domain (backline.example.org), without '@'")
         elif self.mode == "client" and "@" not in self.jid:
             found.append("xmpp.jid: client mode logs in as an account like bot@example.org")
-        if self.secret.strip().lower() in EXAMPLE_SECRETS:
-            found.append(
-                "xmpp.secret: set the component secret (or the account password in client mode);"
-                " empty and example values are refused"
-            )
+        if self.secret not in EXAMPLE_SECRETS and self.secret.strip().lower() in EXAMPLE_SECRETS:
+            found.append("xmpp.secret: an example value (in any case) is refused; set your own")
         if self.port == 0:
             found.append("xmpp.port: expected the server's component (or c2s) port, got 0")
         if self.reconnect_max < 1:
@@ -78,12 +77,3 @@ class XmppConfig:
                     f" or not_ready:REASON, got {action!r}"
                 )
         return found
-
-    def validate(self) -> XmppConfig:
-        """Return self, or raise ``ConfigError`` listing every problem."""
-        found = self.problems()
-        if found:
-            from bot.config import ConfigError
-
-            raise ConfigError("; ".join(found))
-        return self

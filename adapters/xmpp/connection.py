@@ -71,8 +71,11 @@ class Connection:
                 self.connect_timeout,
             )
 
-    async def stop(self, *work: asyncio.Task[Any] | None) -> None:
-        """Stop reconnecting, cancel ``work`` (what uses the stream) with it, then disconnect."""
+    async def stop(self, *work: asyncio.Task[Any] | None, abort: bool = False) -> None:
+        """Stop reconnecting, cancel ``work`` (what uses the stream) with it, then disconnect.
+
+        ``abort`` cuts the stream without closing it, as a crash would.
+        """
         self._stopping = True
         tasks = (self._connector, *work)
         for task in tasks:
@@ -83,7 +86,9 @@ class Connection:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         stream, self.stream, self.connected = self.stream, None, False
-        if stream is not None:
+        if stream is not None and abort:
+            stream.abort()
+        elif stream is not None:
             await self._close(stream)
 
     async def _close(self, stream: Any, timeout: float = 3.0) -> None:

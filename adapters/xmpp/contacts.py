@@ -1,28 +1,31 @@
 """The presence our JIDs show members (ADP-4).
 
 The bot and the routing addresses are available; each interaction has a contact JID whose
-presence is that interaction's state.
+presence is that interaction's state, as the port's interaction view tells it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from adapters.xmpp.convert import PLATFORM, interaction_presence
+from adapters.xmpp.convert import interaction_presence
 
 if TYPE_CHECKING:
     from adapters.xmpp.connection import Connection
-    from bot.core import Core
+    from bot.port import Port
+
+Shown = tuple[str, str | None, str]  # (type, show, status)
 
 
 class Contacts:
     """Subscriptions to members, and what each of our JIDs last showed each member."""
 
-    def __init__(self, core: Core, link: Connection, me: str) -> None:
-        self.core = core
+    def __init__(self, port: Port, link: Connection, me: str) -> None:
+        self.port = port
         self.link = link
         self.me = me
-        self.shown: dict[str, dict[str, tuple[str, str | None, str]]] = {}
+        self.shown: dict[str, dict[str, Shown]] = {}  # member JID -> iid -> shown
         self.subscribed: set[str] = set()
 
     def forget(self) -> None:
@@ -31,23 +34,29 @@ class Contacts:
         self.shown.clear()
 
     def subscribe(self, jid: str) -> None:
-        """Ask for a member's presence (once per session) and show ours (ADP-4)."""
+        """Ask for a member's presence (once per session) and show ours (ADP-4).
+
+        A member already subscribed is answered by their server with their presence, so a
+        restarted backline learns who is online at once.
+        """
         if jid in self.subscribed or not self.link.connected:
             return
         self.subscribed.add(jid)
-        self.link.stream.send_presence(pto=jid, pfrom=self.me, ptype="subscribe")
+        self.send_presence(jid, self.me, "subscribe")
         if not self.link.client_mode:
             self.send_presence(jid, self.me, "available", None, "backline")
 
+    def view(self, jid: str, iid: str) -> Shown:
+        """How interaction ``iid`` looks to the member at ``jid`` now."""
+        member = self.port.member(jid)
+        view = self.port.interaction_view(iid, member.id if member else None)
+        if view is None or (view.role is not None and not view.connected):
+            return interaction_presence(iid, "closed", live=False)
+        return interaction_presence(view.label, view.state, view.live)
+
     def show_interaction(self, jid: str, iid: str) -> None:
         """Interaction ``iid``'s contact JID shows its state as presence (ADP-4)."""
-        ix = self.core.engine.live.get(iid)
-        member = self.core.directory.identify(PLATFORM, jid)
-        party = ix.party(f"@{member.id}") if ix is not None and member is not None else None
-        if ix is None or (party is not None and not party.connected):
-            view = interaction_presence(iid, "closed", live=False)
-        else:
-            view = interaction_presence(ix.label, ix.state, ix.live)
+        view = self.view(jid, iid)
         seen = self.shown.setdefault(jid, {})
         if seen.get(iid) == view or (iid not in seen and view[0] == "unavailable"):
             return
@@ -56,10 +65,12 @@ class Contacts:
             del seen[iid]
         self.send_presence(jid, f"{iid}@{self.me}", *view)
 
-    def refresh_contacts(self, jid: str) -> None:
-        """Re-show every interaction contact of ``jid`` (after a command may have changed it)."""
-        for iid in list(self.shown.get(jid, {})):
-            self.show_interaction(jid, iid)
+    def refresh(self, touched: Iterable[str]) -> None:
+        """Re-show the interactions a commit changed to every member who was shown them."""
+        changed = set(touched)
+        for jid, seen in list(self.shown.items()):
+            for iid in [i for i in seen if i in changed]:
+                self.show_interaction(jid, iid)
 
     def answer_probe(self, jid: str, ours: str) -> None:
         """Tell a prober how one of our JIDs is (the bot, an interaction, an address)."""
@@ -74,9 +85,10 @@ class Contacts:
         self, to: str, frm: str, ptype: str, show: str | None = None, status: str = ""
     ) -> None:
         """Send a presence from one of our JIDs (dropped while disconnected: it is a view)."""
-        if not self.link.connected or self.link.stream is None:
+        stream = self.link.stream
+        if not self.link.connected or stream is None:
             return
-        pres = self.link.stream.make_presence(pto=to, pfrom=frm, pstatus=status or None)
+        pres = stream.make_presence(pto=to, pfrom=frm, pstatus=status or None)
         if ptype != "available":
             pres["type"] = ptype
         if show:

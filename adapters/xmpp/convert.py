@@ -1,7 +1,7 @@
 """Pure conversions for XMPP: stanza fields in, core events out; ``Say`` in, stanza fields out.
 
 No I/O and no slixmpp here: the adapter reads a stanza into ``MessageIn``/``PresenceIn``,
-asks these functions what it means, and sends what ``outgoing`` describes.
+asks these functions what it means, and sends what a ``StanzaOut`` describes.
 
 Addresses on the component ``backline.example.org``:
 - ``backline.example.org`` or ``bot@…``: the bot, members type commands (the console grammar);
@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.events import Command
-from bot.outbound import Priority, Say
+from bot.port import PresenceState, Priority, Say
 
 PLATFORM = "xmpp"
 BOT_LOCALPARTS = frozenset({"", "bot"})
@@ -26,7 +25,6 @@ MAX_BODY = 4000
 BYE_WORDS = frozenset({"bye", "/bye", "goodbye"})
 _INTERACTION = re.compile(r"^i\d+$")
 _ROUTE_PREFIXES = {"group-": "group:", "rp-": "rp:", "queue-": "queue:", "skill-": "skill:"}
-_NAME_CHARS = re.compile(r"[^\w.-]+")
 PRIORITY_MARKS = {
     Priority.LOW: "",
     Priority.NORMAL: "",
@@ -74,24 +72,6 @@ def routing_address(target: str, component: str) -> str:
     return f"{node}@{component}"
 
 
-def customer_name(jid: str, taken: dict[str, str]) -> str:
-    """A one-word customer name from a JID: ``ann@example.org`` → ``Ann``.
-
-    Unique among ``taken`` (name → bare JID): the same JID keeps its name, another gets ``Ann2``.
-    """
-    jid = bare(jid)
-    for name, owner in taken.items():
-        if owner == jid:
-            return name
-    base = _NAME_CHARS.sub("", localpart(jid) or domain(jid)) or "Guest"
-    base = base[:1].upper() + base[1:]
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}{n}"
-    return name
-
-
 # --- inbound --------------------------------------------------------------------------------
 
 
@@ -109,9 +89,15 @@ class MessageIn:
 
 @dataclass(frozen=True)
 class MemberCommand:
-    """A member typed to the bot or in an interaction's contact JID."""
+    """A member typed to the bot or in an interaction's contact JID.
 
-    command: Command
+    ``key`` makes a retried stanza act once; ``context`` is the interaction it was written in.
+    """
+
+    sender: str  # bare JID
+    text: str
+    key: str | None = None
+    context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,9 +161,9 @@ def classify(msg: MessageIn, component: str, *, client: bool = False) -> Classif
     node = "" if client else localpart(msg.to)  # a client account is the bot itself
     key = f"{bare(msg.frm)}/{msg.id}" if msg.id else None
     if node in BOT_LOCALPARTS:
-        return MemberCommand(Command(PLATFORM, bare(msg.frm), msg.body.strip(), key))
+        return MemberCommand(bare(msg.frm), msg.body.strip(), key)
     if _INTERACTION.match(node):
-        return MemberCommand(interaction_command(bare(msg.frm), node, msg.body, key))
+        return interaction_command(bare(msg.frm), node, msg.body, key)
     target = routing_target(node)
     assert target is not None  # every other address routes
     text = msg.body.strip()
@@ -186,7 +172,7 @@ def classify(msg: MessageIn, component: str, *, client: bool = False) -> Classif
     return CustomerText(msg.frm, bare(msg.to), target, text, bye=text.lower() in BYE_WORDS)
 
 
-def interaction_command(sender: str, iid: str, body: str, key: str | None) -> Command:
+def interaction_command(sender: str, iid: str, body: str, key: str | None) -> MemberCommand:
     """A member's text in interaction ``iid``'s contact: ``say`` it, unless it is a command."""
     text = body.strip()
     first = text.split(None, 1)[0].lower() if text else ""
@@ -196,7 +182,7 @@ def interaction_command(sender: str, iid: str, body: str, key: str | None) -> Co
         text = first
     else:
         text = f"say {iid} {text}"  # the id first, so text starting "i3 …" stays text
-    return Command(PLATFORM, sender, text, key, iid)
+    return MemberCommand(sender, text, key, iid)
 
 
 def presence_show(ptype: str | None, show: str | None) -> str | None:
@@ -214,17 +200,23 @@ def presence_show(ptype: str | None, show: str | None) -> str | None:
     return None
 
 
-def presence_command(show: str, rules: dict[str, str]) -> str | None:
-    """The presence command a member's XMPP show maps to by the rule table, or None."""
-    action = rules.get(show, "ignore")
-    base, _, reason = action.partition(":")
-    if base == "ready":
-        return "ready"
-    if base == "not_ready":
-        return f"notready {reason}".strip()
-    if base == "logged_off":
-        return "logout"
-    return None
+PRESENCE_STATES = {
+    "ready": PresenceState.READY,
+    "not_ready": PresenceState.NOT_READY,
+    "logged_off": PresenceState.LOGGED_OFF,
+}
+
+
+def presence_state(show: str, rules: dict[str, str]) -> tuple[PresenceState, str | None] | None:
+    """The backline presence (and not-ready reason) a member's XMPP show maps to, or None.
+
+    None means ``ignore``: the rule table leaves backline presence alone for that show.
+    """
+    base, _, reason = rules.get(show, "ignore").partition(":")
+    state = PRESENCE_STATES.get(base)
+    if state is None:
+        return None
+    return state, (reason or None) if state == PresenceState.NOT_READY else None
 
 
 def effective_show(resources: dict[str, str]) -> str:
@@ -238,7 +230,7 @@ def effective_show(resources: dict[str, str]) -> str:
 
 
 @dataclass(frozen=True)
-class Outgoing:
+class StanzaOut:
     """A message to send: ``<message to= from= type=><body/></message>``."""
 
     to: str
@@ -248,7 +240,7 @@ class Outgoing:
     subject: str | None = None
 
 
-def to_member(message: Say, jid: str, component: str, *, client: bool = False) -> Outgoing:
+def to_member(message: Say, jid: str, component: str, *, client: bool = False) -> StanzaOut:
     """A message for a member at ``jid``.
 
     Notices are headlines from the bot; interaction messages come from the interaction's
@@ -256,15 +248,15 @@ def to_member(message: Say, jid: str, component: str, *, client: bool = False) -
     """
     text = PRIORITY_MARKS[message.priority] + message.text
     if message.notice:
-        return Outgoing(jid, component, "headline", text, f"backline: {message.priority.value}")
+        return StanzaOut(jid, component, "headline", text, f"backline: {message.priority.value}")
     if message.interaction is None:
-        return Outgoing(jid, component, "chat", text)
+        return StanzaOut(jid, component, "chat", text)
     if client:
-        return Outgoing(jid, component, "chat", f"({message.interaction}) {text}")
-    return Outgoing(jid, f"{message.interaction}@{component}", "chat", text)
+        return StanzaOut(jid, component, "chat", f"({message.interaction}) {text}")
+    return StanzaOut(jid, f"{message.interaction}@{component}", "chat", text)
 
 
-def to_customer(message: Say, jid: str, address: str) -> Outgoing | None:
+def to_customer(message: Say, jid: str, address: str) -> StanzaOut | None:
     """A message for a customer, from the routing address they wrote to.
 
     None for anything private: consultation and coaching content never reaches a customer
@@ -272,7 +264,7 @@ def to_customer(message: Say, jid: str, address: str) -> Outgoing | None:
     """
     if message.private or message.notice:
         return None
-    return Outgoing(jid, address, "chat", message.text)
+    return StanzaOut(jid, address, "chat", message.text)
 
 
 def interaction_presence(label: str, state: str, live: bool) -> tuple[str, str | None, str]:

@@ -11,21 +11,19 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from adapters.xmpp.convert import (
-    PLATFORM,
+    BYE_WORDS,
     Bounce,
     CustomerText,
     Ignore,
     MemberCommand,
     MessageIn,
-    Outgoing,
     Refuse,
+    StanzaOut,
     bare,
     classify,
 )
 from adapters.xmpp.presence import PresenceIn
-from bot.dispatch.pipeline import new_ref
-from bot.dispatch.turn import Turn
-from bot.events import Command
+from bot.port import Reply, new_ref
 
 if TYPE_CHECKING:
     from adapters.xmpp.config import XmppConfig
@@ -34,7 +32,7 @@ if TYPE_CHECKING:
     from adapters.xmpp.customers import Customers
     from adapters.xmpp.outlet import Outlet
     from adapters.xmpp.presence import Presence
-    from bot.core import Core
+    from bot.port import Port
 
 log = logging.getLogger("backline.xmpp")
 
@@ -46,7 +44,7 @@ class Inbound:
 
     def __init__(
         self,
-        core: Core,
+        port: Port,
         config: XmppConfig,
         link: Connection,
         *,
@@ -55,7 +53,7 @@ class Inbound:
         customers: Customers,
         presence: Presence,
     ) -> None:
-        self.core = core
+        self.port = port
         self.config = config
         self.link = link
         self.me = outlet.me
@@ -121,7 +119,7 @@ class Inbound:
     async def on_message(self, msg: MessageIn) -> None:
         """Act on one message: a member's command, a customer's chat, a bounce."""
         match classify(msg, self.me, client=self.link.client_mode):
-            case MemberCommand(command=command):
+            case MemberCommand() as command:
                 await self.member_command(msg, command)
             case CustomerText() as text:
                 await self.customers.text(text, msg.id)
@@ -132,34 +130,30 @@ class Inbound:
             case Ignore():
                 pass
 
-    async def member_command(self, msg: MessageIn, command: Command) -> None:
+    async def member_command(self, msg: MessageIn, command: MemberCommand) -> None:
         """Run a member's command; the reply comes from the address they wrote to."""
-        client = self.link.client_mode
-        if client and self.core.directory.identify(PLATFORM, command.sender) is None:
-            route = self.config.client_route
-            await self.customers.text(
-                CustomerText(
-                    msg.frm,
-                    self.me,
-                    route,
-                    command.text,
-                    bye=command.text.lower() in ("bye", "/bye", "goodbye"),
-                ),
-                msg.id,
+        if self.link.client_mode and self.port.member(command.sender) is None:
+            text = CustomerText(
+                msg.frm,
+                self.me,
+                self.config.client_route,
+                command.text,
+                bye=command.text.lower() in BYE_WORDS,
             )
+            await self.customers.text(text, msg.id)
             return
         self.contacts.subscribe(command.sender)
         frm = bare(msg.to)
 
-        async def respond(turn: Turn) -> None:
-            if turn.reply:
-                self.outlet.emit(Outgoing(bare(msg.frm), frm, "chat", turn.reply))
+        async def respond(reply: Reply) -> None:
+            if reply.text:
+                self.outlet.emit(StanzaOut(bare(msg.frm), frm, "chat", reply.text))
 
-        await self.core.handle(command, respond)
-        if not client:
-            if command.context:
-                self.contacts.show_interaction(command.sender, command.context)
-            self.contacts.refresh_contacts(command.sender)
+        await self.port.command(
+            command.sender, command.text, respond, key=command.key, context=command.context
+        )
+        if command.context and not self.link.client_mode:
+            self.contacts.show_interaction(command.sender, command.context)
 
     def refuse(self, msg: MessageIn, condition: str, text: str) -> None:
         """Answer a stanza we cannot take with a stanza error that says why."""

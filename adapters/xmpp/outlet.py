@@ -1,7 +1,8 @@
-"""Sending on XMPP (ADP-4, MSG-2, MSG-3): what the core delivers goes out as stanzas.
+"""Sending on XMPP (ADP-4, MSG-2, MSG-3): each commit's batch goes out as stanzas.
 
 Messages wait while the server is away; a message a member's server bounced because they are
-offline is parked until they are online again.
+offline is parked until they are online again. Customers are reached at the address the
+core's address book keeps, from the routing address they wrote to.
 """
 
 from __future__ import annotations
@@ -11,21 +12,12 @@ import secrets
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from adapters.xmpp.convert import (
-    PLATFORM,
-    Bounce,
-    Outgoing,
-    bare,
-    customer_name,
-    to_customer,
-    to_member,
-)
-from bot.outbound import Say
+from adapters.xmpp.convert import Bounce, StanzaOut, bare, to_customer, to_member
 
 if TYPE_CHECKING:
     from adapters.xmpp.connection import Connection
     from adapters.xmpp.contacts import Contacts
-    from bot.core import Core
+    from bot.port import Batch, Outgoing, Port
 
 log = logging.getLogger("backline.xmpp")
 
@@ -35,60 +27,38 @@ SENT_MEMORY = 2000  # sent messages remembered by id, to park the ones that boun
 
 
 class Outlet:
-    """Members and customers on XMPP, seen from the core as the outlet ``xmpp``."""
+    """Turns batches into stanzas; holds them while the stream is down."""
 
-    name = PLATFORM
-
-    def __init__(self, core: Core, link: Connection, contacts: Contacts, me: str) -> None:
-        self.core = core
+    def __init__(self, port: Port, link: Connection, contacts: Contacts, me: str) -> None:
+        self.port = port
         self.link = link
         self.contacts = contacts
         self.me = me
-        self.held: list[Outgoing] = []  # while the server is away
-        self.parked: dict[str, list[Outgoing]] = {}  # bounced: member offline
-        self.sent: OrderedDict[str, Outgoing] = OrderedDict()
-        self.customer_jids: dict[str, str] = {}  # customer name -> bare JID
-        self.customer_full: dict[str, str] = {}  # customer name -> last full JID
-        self.customer_address: dict[str, str] = {}  # customer name -> routing address
+        self.held: list[StanzaOut] = []  # while the server is away
+        self.parked: dict[str, list[StanzaOut]] = {}  # bounced: member offline
+        self.sent: OrderedDict[str, StanzaOut] = OrderedDict()
 
-    def reaches(self, recipient: str) -> bool:
-        """Members with an XMPP identity; customers who wrote from an XMPP JID."""
-        if recipient.startswith("@"):
-            return self.member_jid(recipient[1:]) is not None
-        if recipient.startswith("customer:"):
-            return recipient.removeprefix("customer:") in self.customer_jids
-        return False
+    async def send(self, batch: Batch) -> None:
+        """Deliver one commit's messages, then refresh the interaction contacts it changed."""
+        for message in batch.messages:
+            self.deliver(message)
+        if not self.link.client_mode:
+            self.contacts.refresh(batch.touched)
 
-    def member_jid(self, member_id: str) -> str | None:
-        """The member's bare JID, if they have one."""
-        handle = self.core.directory.identities.handles(member_id).get(PLATFORM)
-        return bare(handle) if handle else None
-
-    def customer(self, jid: str, address: str) -> str:
-        """Remember the customer writing from ``jid`` to ``address``; their name."""
-        name = customer_name(jid, self.customer_jids)
-        self.customer_jids[name] = bare(jid)
-        self.customer_full[name] = jid
-        self.customer_address[name] = address
-        return name
-
-    async def send(self, message: Say) -> None:
-        """Deliver one message as a chat, or a headline for a system message (MSG-3)."""
-        if message.to.startswith("customer:"):
-            name = message.to.removeprefix("customer:")
-            out = to_customer(message, self.customer_full[name], self.customer_address[name])
+    def deliver(self, message: Outgoing) -> None:
+        """One message as a chat, or a headline for a system message (MSG-3)."""
+        if message.to_customer:
+            out = to_customer(message.say, message.address, message.via or self.me)
             if out is not None:
                 self.emit(out)
             return
-        jid = self.member_jid(message.to.removeprefix("@"))
-        if jid is None:
-            return
+        jid = bare(message.address)
         client = self.link.client_mode
-        self.emit(to_member(message, jid, self.me, client=client))
+        self.emit(to_member(message.say, jid, self.me, client=client))
         if message.interaction and not client:
             self.contacts.show_interaction(jid, message.interaction)
 
-    def emit(self, out: Outgoing) -> None:
+    def emit(self, out: StanzaOut) -> None:
         """Send now, or hold it until the server is back."""
         stream = self.link.stream
         if not self.link.connected or stream is None:
@@ -116,7 +86,7 @@ class Outlet:
         out = self.sent.pop(bounce.id, None) if bounce.id else None
         if out is None:
             return
-        is_member = self.core.directory.identify(PLATFORM, bare(out.to)) is not None
+        is_member = self.port.member(bare(out.to)) is not None
         if is_member and bounce.condition in OFFLINE:
             box = self.parked.setdefault(bare(out.to), [])
             box.append(out)

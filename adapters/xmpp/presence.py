@@ -6,30 +6,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from adapters.xmpp.convert import (
-    PLATFORM,
-    Outgoing,
+    StanzaOut,
     bare,
     domain,
     effective_show,
-    presence_command,
     presence_show,
+    presence_state,
 )
-from bot.directory.presence import PresenceState
-from bot.dispatch.turn import Turn
-from bot.events import Command
+from bot.port import CommandError
 
 if TYPE_CHECKING:
     from adapters.xmpp.config import XmppConfig
     from adapters.xmpp.contacts import Contacts
     from adapters.xmpp.customers import Customers
     from adapters.xmpp.outlet import Outlet
-    from bot.core import Core
-
-PRESENCE_STATES = {
-    "ready": PresenceState.READY,
-    "notready": PresenceState.NOT_READY,
-    "logout": PresenceState.LOGGED_OFF,
-}
+    from bot.port import Port
 
 
 @dataclass(frozen=True)
@@ -48,7 +39,7 @@ class Presence:
 
     def __init__(
         self,
-        core: Core,
+        port: Port,
         config: XmppConfig,
         me: str,
         *,
@@ -56,7 +47,7 @@ class Presence:
         contacts: Contacts,
         customers: Customers,
     ) -> None:
-        self.core = core
+        self.port = port
         self.config = config
         self.client_mode = config.mode == "client"
         self.me = me
@@ -65,6 +56,11 @@ class Presence:
         self.customers = customers
         self.resources: dict[str, dict[str, str]] = {}  # member JID -> resource -> show
         self.applied: dict[str, str] = {}  # member JID -> the show last applied
+
+    def forget(self) -> None:
+        """The session ended: what members' resources showed is relearned on the next one."""
+        self.resources.clear()
+        self.applied.clear()
 
     async def on_presence(self, pres: PresenceIn) -> None:
         """Subscriptions, probes, members' availability and customers leaving."""
@@ -80,8 +76,7 @@ class Presence:
         show = presence_show(pres.type, pres.show)
         if show is None:
             return
-        member = self.core.directory.identify(PLATFORM, sender)
-        if member is None:
+        if self.port.member(sender) is None:
             if show == "unavailable" and bare(pres.to) != self.me:
                 await self.customers.gone(sender)
             return
@@ -103,17 +98,10 @@ class Presence:
         if self.applied.get(jid) == now:
             return
         self.applied[jid] = now
-        text = presence_command(now, self.config.presence_map())
-        if text is None:
+        mapped = presence_state(now, self.config.presence_map())
+        if mapped is None:
             return
-        member = self.core.directory.identify(PLATFORM, jid)
-        if member is not None:
-            current = self.core.directory.presence(member.id).state
-            if PRESENCE_STATES[text.split()[0]] == current and " " not in text:
-                return
-
-        async def refused(turn: Turn) -> None:
-            if turn.outcome != "ok" and turn.reply:
-                self.outlet.emit(Outgoing(jid, self.me, "chat", turn.reply))
-
-        await self.core.handle(Command(PLATFORM, jid, text), refused)
+        try:
+            await self.port.presence(jid, *mapped)
+        except CommandError as exc:
+            self.outlet.emit(StanzaOut(jid, self.me, "chat", exc.message))

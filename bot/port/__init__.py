@@ -6,8 +6,8 @@ which raises ``Unsupported`` for what it cannot render. Read models: ``interacti
 ``home_view``, members by platform handle. ``PLUGIN = Plugin(...)`` declares an adapter.
 """
 
-from bot.dispatch.pipeline import new_ref
 from bot.directory.presence import PresenceState
+from bot.dispatch.pipeline import new_ref
 from bot.errors import CommandError, NotFound
 from bot.outbound import Priority, Say
 from bot.port.plugin import Adapter, Plugin, Settings

@@ -104,9 +104,7 @@ class Port:
         """The party name of an address (a new one is added: its interaction check follows)."""
         return self._core.addresses.name_of(address, "", self._core.clock.now())
 
-    async def presence(
-        self, handle: str, state: PresenceState, reason: str | None = None
-    ) -> bool:
+    async def presence(self, handle: str, state: PresenceState, reason: str | None = None) -> bool:
         """The member's platform presence changed; whether backline presence changed.
 
         Raises ``CommandError`` for a not-ready reason the policy does not list.
@@ -136,7 +134,7 @@ class Port:
         return await core.act(apply)
 
     async def adapter_status(self, *, up: bool) -> None:
-        """This adapter lost or regained its platform (MSG-2)."""
+        """The adapter lost or regained its platform (MSG-2)."""
         await self._core.adapter_changed(self.platform, up=up)
 
     # -- read models -----------------------------------------------------------------

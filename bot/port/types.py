@@ -82,7 +82,7 @@ class Batch:
     touched: frozenset[str] = frozenset()
 
 
-class Unsupported(Exception):  # noqa: N818 - the port's word, as opsdroid has it
+class Unsupported(Exception):
     """Raised by ``send`` for messages the adapter cannot render; it sent the rest.
 
     The core tells each member concerned on their other platforms and in My Messages

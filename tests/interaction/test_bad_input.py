@@ -19,6 +19,7 @@ import pytest
 
 from bot.state import snapshot
 from tests.support.console import RULES, Console
+from tests.support.state import live_view
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
 WORLD = """
@@ -87,8 +88,8 @@ def engine_state(console: Console) -> dict[str, Any]:
 async def world(tmp_path: Path) -> AsyncIterator[Console]:
     driver = Console(RULES, tmp_path / "backline.db")
     await driver.run(WORLD)
-    live = driver.core.engine.live
-    assert {i: (ix.kind, ix.state, ix.owner) for i, ix in live.items()} == {
+    stored = snapshot(driver.core.store)["interactions"]
+    assert {ix["id"]: (ix["kind"], ix["state"], ix["owner"]) for ix in stored} == {
         "i1": ("chat", "active", "alice"),
         "i2": ("voice", "active", "bob"),
         "i3": ("email", "offered", None),
@@ -308,8 +309,8 @@ async def test_a_bad_accept_argument_never_takes_the_offer_int_3(world: Console)
         "Your interactions:",
         "  i3 email with Eve — offered to you: `accept i3` or `decline i3`",
     ]
-    ix = console.core.engine.live["i3"]
-    assert (ix.state, ix.owner) == ("offered", None)
-    assert ix.offer is not None and ix.offer.to == ("chen",)
+    ix = live_view(console, "i3")
+    assert (ix.state, ix.owner, ix.handlers) == ("offered", None, ("chen",))
+    assert live_view(console, "i3", "chen").offered  # still ringing chen
     await console.run("@chen: accept i3")
-    assert console.core.engine.live["i3"].owner == "chen"
+    assert live_view(console, "i3").owner == "chen"

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from bot.events import Command
+from bot.port import Port
 from bot.state import snapshot
 from tests.support.console import Console, copy_rules
+from tests.support.state import live, live_view, rung
 
 ROUNDS = 50
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
@@ -72,8 +74,7 @@ async def test_two_members_accept_one_group_im_at_once_exactly_one_joins_im_5(
     for round_ in range(ROUNDS):
         iid = f"i{round_ + 1}"
         await console.run(f"@sam: im group:support question {round_}")
-        ix = console.core.engine.live[iid]
-        assert ix.offer is not None and set(ix.offer.to) == {"alice", "bob", "chen"}
+        assert rung(console, iid) == {"alice", "bob", "chen"}
 
         console.mark()
         first, second = ("alice", "bob") if round_ % 2 == 0 else ("bob", "alice")
@@ -91,10 +92,10 @@ async def test_two_members_accept_one_group_im_at_once_exactly_one_joins_im_5(
         assert console.received("@sam") == [f"({iid}) @{winner} accepted {iid} im."]
         assert console.received("@chen") == [f"({iid}) {iid} was taken by @{winner}."]
         assert console.received(f"@{loser}") == [f"({iid}) {iid} was taken by @{winner}."]
-        # one joiner, in memory and in the store
-        ix = console.core.engine.live[iid]
-        assert (ix.state, ix.owner, ix.offer) == ("active", "sam", None)
-        assert sorted(ix.members()) == sorted(["sam", winner])
+        # one joiner, in memory (the read model of a live interaction) and in the store
+        ix = live_view(console, iid)
+        assert (ix.state, ix.owner, ix.offer_expires) == ("active", "sam", None)
+        assert sorted(ix.parties) == sorted(["@sam (owner)", f"@{winner} (member)"])
         row = stored(console, iid)
         assert row["state"] == "active"
         assert parties(console, iid) == {
@@ -107,7 +108,7 @@ async def test_two_members_accept_one_group_im_at_once_exactly_one_joins_im_5(
         assert stored(console, iid)["state"] == "closed"
     # the loop saw the race go both ways: the first one in wins, whoever it is
     assert winners == {"alice", "bob"}
-    assert console.core.engine.live == {}
+    assert live(console) == []
 
 
 async def test_a_late_accept_races_the_member_the_offer_moved_on_to_int_3(
@@ -118,61 +119,64 @@ async def test_a_late_accept_races_the_member_the_offer_moved_on_to_int_3(
     for round_ in range(ROUNDS):
         iid = f"i{round_ + 1}"
         await console.run(f"sim chat Cust{round_} group:support hello {round_}")
-        first_rung = console.core.engine.live[iid].offer
-        assert first_rung is not None and len(first_rung.to) == 1
-        late = first_rung.to[0]
-        rung = "bob" if late == "alice" else "alice"
+        first_rung = rung(console, iid)
+        assert len(first_rung) == 1
+        [late] = first_rung
+        moved_to = "bob" if late == "alice" else "alice"
         await console.run("tick 21s")
-        offer = console.core.engine.live[iid].offer
-        assert offer is not None and offer.to == (rung,)
+        assert rung(console, iid) == {moved_to}
 
         console.mark()
-        order = (late, rung) if round_ % 2 == 0 else (rung, late)
+        order = (late, moved_to) if round_ % 2 == 0 else (moved_to, late)
         replies = await race(console, iid, *order)
 
-        assert replies[rung].startswith(f"You have {iid} chat with Cust{round_}."), replies
+        assert replies[moved_to].startswith(f"You have {iid} chat with Cust{round_}."), replies
         refused = replies[late]
         assert refused.startswith(
-            (f"Nothing about {iid} is offered to you now.", f"{iid} was already taken by @{rung}.")
+            (
+                f"Nothing about {iid} is offered to you now.",
+                f"{iid} was already taken by @{moved_to}.",
+            )
         ), replies
         assert REF.search(refused)
         assert console.received(f"customer:Cust{round_}") == [
-            f"({iid}) {console.core.engine.talk.display_name('@' + rung)} joined."
+            f"({iid}) {Port(console.core, 'console').member_by_id(moved_to).name} joined."
         ]
-        ix = console.core.engine.live[iid]
-        assert (ix.state, ix.owner, ix.offer) == ("active", rung, None)
+        ix = live_view(console, iid)
+        assert (ix.state, ix.owner, ix.offer_expires) == ("active", moved_to, None)
         row = stored(console, iid)
-        assert row["owner"] == rung
+        assert row["owner"] == moved_to
         assert parties(console, iid) == {
             f"customer:Cust{round_}": ("customer", True),
-            f"@{rung}": ("owner", True),
+            f"@{moved_to}": ("owner", True),
         }
-        assert accepted(console, iid) == [f"@{rung}"]
+        assert accepted(console, iid) == [f"@{moved_to}"]
 
-        await console.run(f"@{rung}: end {iid}\n@{rung}: done {iid}")
+        await console.run(f"@{moved_to}: end {iid}\n@{moved_to}: done {iid}")
         assert stored(console, iid)["state"] == "closed"
-    assert console.core.engine.live == {}
+    assert live(console) == []
 
 
 async def test_two_members_race_for_one_routed_call_int_3(console: Console) -> None:
-    """INT-3: bob, rung for a call, and alice, not rung, accept together: only bob gets it."""
+    """INT-3: bob, ringing for a call, and alice, not ringing, accept together: only bob gets it."""
     await console.run("@bob: ready\ntick 1s\n@alice: ready")
     for round_ in range(ROUNDS):
         iid = f"i{round_ + 1}"
         await console.run(f"sim call Caller{round_} group:support")
-        offer = console.core.engine.live[iid].offer
-        assert offer is not None
-        rung = offer.to[0]
-        other = "alice" if rung == "bob" else "bob"
-        order = (other, rung) if round_ % 2 == 0 else (rung, other)
+        [ringing] = rung(console, iid)
+        other = "alice" if ringing == "bob" else "bob"
+        order = (other, ringing) if round_ % 2 == 0 else (ringing, other)
         replies = await race(console, iid, *order)
-        assert replies[rung].startswith(f"You have {iid} voice with Caller{round_}."), replies
+        assert replies[ringing].startswith(f"You have {iid} voice with Caller{round_}."), replies
         assert replies[other].startswith(
-            (f"Nothing about {iid} is offered to you now.", f"{iid} was already taken by @{rung}.")
+            (
+                f"Nothing about {iid} is offered to you now.",
+                f"{iid} was already taken by @{ringing}.",
+            )
         ), replies
         state = snapshot(console.core.store)
         presence = {m["id"]: m["presence"] for m in state["members"]}
-        assert (presence[rung], presence[other]) == ("busy", "ready")
-        assert stored(console, iid)["owner"] == rung
-        await console.run(f"@{rung}: end {iid}\n@{rung}: done {iid}")
-    assert console.core.engine.live == {}
+        assert (presence[ringing], presence[other]) == ("busy", "ready")
+        assert stored(console, iid)["owner"] == ringing
+        await console.run(f"@{ringing}: end {iid}\n@{ringing}: done {iid}")
+    assert live(console) == []

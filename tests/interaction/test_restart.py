@@ -18,6 +18,7 @@ import pytest
 from bot.interaction.engine import Engine
 from bot.state import snapshot
 from tests.support.console import RULES, Console, copy_rules
+from tests.support.state import live_view, ringing
 
 MEMBERS = ("alice", "bob", "chen", "dana", "eli", "fay", "sam", "sky")
 BEFORE = """
@@ -38,7 +39,7 @@ tick 5s
 """
 
 
-def live_view(engine: Engine) -> dict[str, Any]:
+def memory_of(engine: Engine) -> dict[str, Any]:
     """Everything that defines a live interaction in memory, in comparable form."""
     return {
         iid: {
@@ -75,7 +76,7 @@ def stored_view(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def brief(view: dict[str, Any]) -> dict[str, Any]:
-    """``live_view`` cut down to what a snapshot holds."""
+    """``memory_of`` cut down to what a snapshot holds."""
     return {
         iid: {
             "kind": v["kind"],
@@ -105,7 +106,7 @@ async def restarted(tmp_path: Path) -> AsyncIterator[tuple[Console, Restarted]]:
     await first.run(BEFORE)
     world = Restarted(
         snapshot(first.core.store),
-        live_view(first.core.engine),
+        memory_of(first.core.engine),
         {m: first.core.engine.focus_of(m) for m in MEMBERS},
     )
     stopped_at = first.clock.now()
@@ -146,10 +147,10 @@ async def test_state_reloaded_from_the_store_equals_the_state_in_memory_ops_2(
     """OPS-2: after restart, memory = what the old process held = what the store holds."""
     console, world = restarted
     engine = console.core.engine
-    assert live_view(engine) == world.memory
+    assert memory_of(engine) == world.memory
     state = snapshot(console.core.store)
     assert state == world.before
-    assert stored_view(state) == brief(live_view(engine))
+    assert stored_view(state) == brief(memory_of(engine))
     assert {m: engine.focus_of(m) for m in MEMBERS} == world.focus
     presence = {m["id"]: m["presence"] for m in state["members"]}
     assert presence["dana"] == "busy"  # still on the held call
@@ -199,8 +200,8 @@ async def test_bob_accepts_the_transfer_offered_before_the_restart_trf_2_ops_2(
     assert console.received("@bob")[2] == "You now own i3 voice with Carl (from @dana)."
     assert console.received("@dana") == ["(i3) @bob took over i3. Mark it `done i3`."]
     assert console.received("customer:Carl") == ["(i3) You are now with Bob Baker."]
-    ix = console.core.engine.live["i3"]
-    assert (ix.state, ix.owner, ix.offer) == ("active", "bob", None)
+    ix = live_view(console, "i3")
+    assert (ix.state, ix.owner, ix.offer_expires) == ("active", "bob", None)
     stored = stored_view(snapshot(console.core.store))["i3"]
     assert stored["owner"] == "bob"
     assert stored["parties"] == {
@@ -212,7 +213,7 @@ async def test_bob_accepts_the_transfer_offered_before_the_restart_trf_2_ops_2(
     console.mark()
     await console.run("tick 31s")
     assert console.received("@bob") == []
-    assert console.core.engine.live["i3"].owner == "bob"
+    assert live_view(console, "i3").owner == "bob"
 
 
 async def test_timers_armed_before_the_restart_fire_after_it_int_3_grp_3_ops_2(
@@ -223,7 +224,7 @@ async def test_timers_armed_before_the_restart_fire_after_it_int_3_grp_3_ops_2(
     console.mark()
     await console.run("tick 14s")  # 19s after the transfer: still ringing
     assert console.received("@bob") == []
-    assert console.core.engine.live["i3"].offer is not None
+    assert ringing(console, "i3")
 
     await console.run("tick 2s")  # 21s: the offer times out back to dana, still on hold
     assert console.received("@bob") == ["(i3) The offer of i3 timed out."]
@@ -231,9 +232,9 @@ async def test_timers_armed_before_the_restart_fire_after_it_int_3_grp_3_ops_2(
         "(i3) @bob did not answer. i3 is back with you, still on hold; `resume`, or transfer "
         "it elsewhere."
     ]
-    ix = console.core.engine.live["i3"]
-    assert (ix.state, ix.owner, ix.offer) == ("held", "dana", None)
-    assert console.core.engine.live["i4"].state == "queued"
+    ix = live_view(console, "i3")
+    assert (ix.state, ix.owner, ix.offer_expires) == ("held", "dana", None)
+    assert live_view(console, "i4").state == "queued"
 
     console.mark()
     await console.run("tick 10s")  # 31s: billing stayed empty, so support gets the chat

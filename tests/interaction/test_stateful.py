@@ -3,8 +3,9 @@
 INT-1 (each live interaction is a machine model), CON-2 (the customer never sees a
 consultation), SUP-2 (nor a coach's whisper), GRP-2 (group counts are exact at once) and
 OPS-2 (the state survives a restart) as properties: hypothesis drives presence commands,
-customers arriving / writing / hanging up, member commands (accept, decline, say, hold,
-resume, end, done, leave, consult, transfer, conference, im, swap, remove, mute),
+customers arriving / writing / hanging up (through the console's port, so through the
+address book), member commands (accept, decline, say, hold, resume, end, done, leave,
+consult, transfer, conference, im, swap, remove, mute),
 supervisors (monitor, coach, barge, leave) and clock ticks. Many commands are refused;
 refusals are part of the test, internal errors are not.
 
@@ -19,7 +20,7 @@ Invariants checked after EVERY step:
     disconnected like everyone else (see (c)).
 (b) private content never reaches a customer: every member ``say`` inside a consultation or
     IM, by a coach, and every ``im`` text carries a unique ``PRIV-n`` token; a recording
-    outlet on ``core.delivery`` sees every ``Say``. No ``Say`` to ``customer:*`` contains a
+    adapter on ``core.delivery`` sees every ``Say``. No ``Say`` to ``customer:*`` contains a
     private token, none to a customer is ``private=True``, and the engine never even tried
     to send private content to a customer (its "kept from" error log stays empty).
     Nor did the core log any other error (a failed timer, an internal error).
@@ -71,11 +72,12 @@ from bot.events import Command
 from bot.interaction.machines import CUSTOMER_KINDS
 from bot.interaction.model import Interaction, PartyRole
 from bot.interaction.records import Records
-from bot.outbound import Say
+from bot.port import Address, Port
 from bot.rules.check import Rules, load_rules
 from bot.state import snapshot
 from bot.storage import Store
-from tests.support.console import RULES, Console
+from tests.support.console import RULES, Console, Recording
+from tests.support.state import live_view
 
 AGENTS = ("alice", "bob", "chen", "dana", "eli", "fay")
 SUPERVISORS = ("sam", "sky")
@@ -102,21 +104,6 @@ def rules() -> Rules:
     if _RULES is None:
         _RULES = load_rules(RULES)
     return _RULES
-
-
-class Recorder:
-    """An outlet that reaches everyone and keeps every message."""
-
-    name = "recorder"
-
-    def __init__(self) -> None:
-        self.said: list[Say] = []
-
-    def reaches(self, recipient: str) -> bool:
-        return True
-
-    async def send(self, message: Say) -> None:
-        self.said.append(message)
 
 
 class Errors(logging.Handler):
@@ -189,7 +176,7 @@ class InteractionsMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.tmp = Path(tempfile.mkdtemp(prefix="backline-stateful-"))
         self.db = self.tmp / "backline.db"
-        self.recorder = Recorder()
+        self.recorder = Recording("recorder", reaches_everyone=True)
         self.errors = Errors()
         logging.getLogger("backline").addHandler(self.errors)
         self.tokens = itertools.count(1)
@@ -231,10 +218,17 @@ class InteractionsMachine(RuleBasedStateMachine):
         ringing = ix.offer is not None and member in ix.offer.to
         self.command(member, f"{verb} {ix.id}", must=ringing)
 
+    @property
+    def port(self) -> Port:
+        """The console's port on the current core: customers arrive through it."""
+        return Port(self.core, "console")
+
     def customer(self, work: Any) -> None:
+        """A customer's call on the port (each commits, or rolls back, on its own)."""
+
         async def act() -> None:
             with contextlib.suppress(CommandError):
-                await self.core.act(work)
+                await work()
 
         self.run(act())
 
@@ -298,18 +292,19 @@ class InteractionsMachine(RuleBasedStateMachine):
     def arrive(self, kind: str, name: str, to: str, answer: bool) -> None:
         """A customer arrives; with ``answer`` whoever it rings accepts at once."""
         text = self.token(private=False)
-        self.customer(lambda: self.core.engine.customers.arrive(kind, name, to, text))
+        address = Address("console", name)
+        self.customer(lambda: self.port.customer_arrived(address, kind, to, text, display=name))
         if answer:
             self.answer_offers_about(self.core.engine.customers.interaction_of(name))
 
     @rule(name=st.sampled_from(CUSTOMERS), hang_up=st.sampled_from((False, False, True)))
     def customer_acts(self, name: str, hang_up: bool) -> None:
-        customers = self.core.engine.customers
+        address = Address("console", name)
         if hang_up:
-            self.customer(lambda: customers.hang_up(name))
+            self.customer(lambda: self.port.customer_left(address))
         else:
             text = self.token(private=False)
-            self.customer(lambda: customers.say(name, text))
+            self.customer(lambda: self.port.customer_said(address, text))
 
     @rule(seconds=st.sampled_from([1, 5, 21, 31, 125]))
     def tick(self, seconds: int) -> None:
@@ -461,7 +456,7 @@ class InteractionsMachine(RuleBasedStateMachine):
     @invariant()
     def nothing_private_reached_a_customer(self) -> None:
         """(b) CON-2, SUP-2: no consultation, IM or coach content was sent to a customer."""
-        for say in self.recorder.said:
+        for say in self.recorder.sent:
             if say.to.startswith("customer:"):
                 assert not say.private, say
                 leaked = set(PRIVATE.findall(say.text)) & self.private_tokens
@@ -524,6 +519,9 @@ class InteractionsMachine(RuleBasedStateMachine):
             who = f"customer:{name}"
             theirs = [ix for ix in live if who in ix.parties and ix.parties[who].connected]
             assert engine.customers.interaction_of(name) == (theirs[0] if theirs else None)
+            # the address book finds the same one from the customer's address
+            found = self.port.customer_interaction(Address("console", name))
+            assert found == (theirs[0].id if theirs else None), name
 
     @invariant()
     def busy_is_derived(self) -> None:
@@ -564,8 +562,8 @@ async def test_resumed_call_whose_transfer_times_out_stays_with_the_sender(
     console.mark()
     await console.run("tick 21s")
     assert any("i1 is back with you" in line for line in console.received("@alice"))
-    ix = console.core.engine.live["i1"]
-    assert (ix.state, ix.owner, ix.offer) == ("active", "alice", None)
+    ix = live_view(console, "i1")
+    assert (ix.state, ix.owner, ix.offer_expires) == ("active", "alice", None)
 
 
 async def test_resumed_call_whose_transfer_is_declined_or_accepted(console: Console) -> None:
@@ -577,7 +575,7 @@ async def test_resumed_call_whose_transfer_is_declined_or_accepted(console: Cons
     await console.run("@bob: decline")
     assert console.last("@bob") == "You declined i1."
     await console.run("@alice: transfer @chen\n@alice: resume\n@chen: accept i1")
-    ix = console.core.engine.live["i1"]
+    ix = live_view(console, "i1")
     assert (ix.state, ix.owner) == ("active", "chen")
 
 

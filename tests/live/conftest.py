@@ -1,57 +1,29 @@
-"""Live XMPP fixtures: one real Prosody per test run, backline's adapter and slixmpp users.
+"""Live XMPP fixtures: backline's adapter on the session Prosody, and slixmpp users.
 
-Skipped only when ``prosody`` is missing *and* ``CI`` is unset; in CI a missing server fails.
+The ``prosody`` fixture itself lives in ``tests.support.prosody_fixture`` (shared with the
+adapter contract drivers).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from adapters.xmpp.adapter import XmppAdapter
-from adapters.xmpp.config import XmppConfig
+from adapters.xmpp import XmppAdapter, XmppConfig
 from bot.clock import SystemClock
 from bot.core import Core
-from bot.directory.presence import PresenceState
+from bot.port import Port
+from bot.state import snapshot
 from tests.support.console import RULES
-from tests.support.prosody import COMPONENT, Client, Prosody, env_in_ci, prosody_missing
+from tests.support.prosody import COMPONENT, DOMAIN, Client, Prosody
 
-MEMBERS = ("alice", "bob", "chen", "sam")
 _customers = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def prosody(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prosody]:
-    """A Prosody on free loopback ports, with the demo members registered (ADP-4)."""
-    if prosody_missing():
-        if env_in_ci():
-            pytest.fail("prosody is not installed, and CI must run the live XMPP tests")
-        pytest.skip("prosody is not installed (apt-get install prosody)")
-    server = Prosody(tmp_path_factory.mktemp("prosody"))
-    server.write_config()
-    for name in MEMBERS:
-        server.register(name)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[pytest.TestReport]:
-    """Attach the tail of the Prosody log to a failing live test's report."""
-    report: pytest.TestReport = yield
-    server = item.funcargs.get("prosody") if hasattr(item, "funcargs") else None
-    if report.failed and isinstance(server, Prosody) and server.log.exists():
-        tail = server.log.read_text(encoding="utf-8", errors="replace").splitlines()[-80:]
-        report.sections.append(("prosody log (tail)", "\n".join(tail)))
-    return report
 
 
 @dataclass
@@ -63,17 +35,22 @@ class Live:
     adapter: XmppAdapter
     clients: list[Client] = field(default_factory=list)
 
-    async def user(self, name: str) -> Client:
+    @property
+    def port(self) -> Port:
+        """The adapter's port into the core."""
+        return self.adapter.port
+
+    async def user(self, name: str, domain: str = DOMAIN) -> Client:
         """A connected client for member ``name`` (or any registered user)."""
-        client = await Client.online(f"{name}@localhost", self.prosody.c2s_port)
+        client = await Client.online(f"{name}@{domain}", self.prosody.c2s_port)
         self.clients.append(client)
         return client
 
-    async def customer(self) -> Client:
-        """A fresh outside user with a unique name (no cleanup needed)."""
-        name = f"cust{next(_customers)}"
-        self.prosody.register(name)
-        return await self.user(name)
+    async def customer(self, name: str = "", domain: str = DOMAIN) -> Client:
+        """An outside user, fresh and uniquely named unless ``name`` is given."""
+        name = name or f"cust{next(_customers)}"
+        self.prosody.register(name, domain=domain)
+        return await self.user(name, domain)
 
     async def until(
         self, check: Callable[[], bool], timeout: float = 5.0, what: str = "condition"
@@ -87,13 +64,24 @@ class Live:
             await asyncio.sleep(0.005)
         return loop.time() - start
 
+    def state(self) -> dict[str, Any]:
+        """The stored state, as ``backline state`` prints it."""
+        return snapshot(self.core.store)
+
+    def presence(self, member: str) -> str:
+        """The presence others see for ``member``, as stored."""
+        return next(m["presence"] for m in self.state()["members"] if m["id"] == member)
+
+    def available(self, group: str) -> int:
+        """The stored ready count of ``group:NAME``."""
+        name = group.removeprefix("group:")
+        return next(g["available"] for g in self.state()["groups"] if g["id"] == name)
+
     async def ready(self, *members: str, timeout: float = 5.0) -> None:
         """Wait until the members' XMPP presence made them ready."""
         for member in members:
             await self.until(
-                lambda m=member: self.core.directory.presence(m).state == PresenceState.READY,
-                timeout,
-                f"@{member} ready",
+                lambda m=member: self.presence(m) == "ready", timeout, f"@{member} ready"
             )
 
 
@@ -109,14 +97,22 @@ def backline_config(server: Prosody) -> XmppConfig:
 
 
 async def start_backline(
-    server: Prosody, database: Path, **kwargs: float
+    server: Prosody, database: Path, config: XmppConfig | None = None, **kwargs: float
 ) -> tuple[Core, XmppAdapter]:
-    """A core on the shipped rules with the XMPP adapter connected."""
+    """A core on the shipped rules with the XMPP adapter attached and connected."""
     core = Core.open(RULES, database, SystemClock())
-    adapter = XmppAdapter(core, backline_config(server), **kwargs)
+    adapter = XmppAdapter(Port(core, "xmpp"), config or backline_config(server), **kwargs)
+    core.delivery.attach(adapter)  # as serve does: attached before it starts
     await adapter.start()
     assert adapter.connected, "the component did not connect to Prosody"
     return core, adapter
+
+
+async def stop_backline(core: Core, adapter: XmppAdapter) -> None:
+    """Stop the adapter, detach it and close the store."""
+    await adapter.stop()
+    core.delivery.detach(adapter)
+    core.store.close()
 
 
 @pytest.fixture
@@ -126,5 +122,4 @@ async def live(prosody: Prosody, tmp_path: Path) -> AsyncIterator[Live]:
     env = Live(prosody, core, adapter)
     yield env
     await asyncio.gather(*(c.close() for c in env.clients))
-    await adapter.stop()
-    core.store.close()
+    await stop_backline(core, adapter)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.directory.presence import PresenceState
 from tests.live.conftest import Live
 from tests.support.prosody import COMPONENT
 
@@ -19,7 +18,7 @@ async def test_commands_by_message_and_presence_makes_ready_adp_4(live: Live) ->
     assert reply.type == "chat"
     alice.say(f"bot@{COMPONENT}", "groups")
     await alice.wait_body(f"bot@{COMPONENT}", "group:support Support — 1 ready (now)", after=mark)
-    assert live.core.directory.presence("alice").state == PresenceState.READY
+    assert live.presence("alice") == "ready"
 
 
 async def test_xmpp_presence_changes_group_counts_within_1s_adp_4_grp_2(live: Live) -> None:
@@ -27,26 +26,24 @@ async def test_xmpp_presence_changes_group_counts_within_1s_adp_4_grp_2(live: Li
     alice = await live.user("alice")
     bob = await live.user("bob")
     await live.ready("alice", "bob")
-    count = lambda: live.core.directory.available("group:support")  # noqa: E731
+    count = lambda: live.available("group:support")  # noqa: E731
     assert count() == 2
     steps = [
-        ("away", 1, PresenceState.NOT_READY),
-        ("dnd", 1, PresenceState.NOT_READY),
-        ("chat", 2, PresenceState.READY),
-        ("xa", 1, PresenceState.NOT_READY),
+        ("away", 1, "not_ready"),
+        ("dnd", 1, "not_ready"),
+        ("chat", 2, "ready"),
+        ("xa", 1, "not_ready"),
     ]
     for show, expected, state in steps:
         alice.xmpp.send_presence(pshow=show)
         took = await live.until(lambda e=expected: count() == e, 1.0, f"{show} → {expected}")
         assert took < 1.0
-        assert live.core.directory.presence("alice").state == state
+        assert live.presence("alice") == state
     mark = bob.mark()
     bob.say(BOT, "groups")
     await bob.wait_body(BOT, "group:support Support — 1 ready (now)", after=mark)
     await alice.close()
-    await live.until(
-        lambda: live.core.directory.presence("alice").state == PresenceState.LOGGED_OFF, 1.0
-    )
+    await live.until(lambda: live.presence("alice") == "logged_off", 1.0)
     assert count() == 1
 
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.xmpp.adapter import XmppAdapter
-from adapters.xmpp.config import XmppConfig
-from bot.clock import SystemClock
-from bot.core import Core
-from tests.live.conftest import Live
-from tests.support.console import RULES
+from adapters.xmpp import XmppConfig
+from tests.live.conftest import Live, start_backline, stop_backline
 from tests.support.prosody import PASSWORD, Client, Prosody
 
 
@@ -18,15 +14,12 @@ async def test_client_mode_commands_and_customer_chat_adp_4(
 ) -> None:
     """ADP-4: as bot@localhost, members type commands and strangers become customers."""
     bot = prosody.register("backlinebot")
-    core = Core.open(RULES, tmp_path / "backline.db", SystemClock())
     config = XmppConfig(
         enabled=True, mode="client", jid=bot, secret=PASSWORD, port=prosody.c2s_port, plaintext=True
     )
-    adapter = XmppAdapter(core, config)
-    await adapter.start()
+    core, adapter = await start_backline(prosody, tmp_path / "backline.db", config)
     live = Live(prosody, core, adapter)
     try:
-        assert adapter.connected
         alice = await live.user("alice")
         await live.ready("alice")
         mark = alice.mark()
@@ -40,8 +33,9 @@ async def test_client_mode_commands_and_customer_chat_adp_4(
         await customer.wait_body(bot, "Alice Anders joined.")
         alice.say(bot, "say i1 how can I help?")
         await customer.wait_body(bot, "Alice Anders: how can I help?")
+        (stored,) = live.state()["interactions"]
+        assert (stored["id"], stored["owner"], stored["state"]) == ("i1", "alice", "active")
     finally:
         for client in live.clients:
             await client.close()
-        await adapter.stop()
-        core.store.close()
+        await stop_backline(core, adapter)

@@ -6,6 +6,7 @@ import asyncio
 import io
 
 from adapters.console.adapter import ConsoleAdapter
+from bot.port import Port
 from tests.live.conftest import Live
 from tests.support.prosody import COMPONENT
 
@@ -19,7 +20,8 @@ def console_lines(out: io.StringIO, who: str) -> list[str]:
 async def test_im_between_xmpp_and_console_both_ways_no_echo_adp_6_im_1(live: Live) -> None:
     """ADP-6 / IM-1: alice (XMPP) and dana (console only) IM both ways, with names, no loops."""
     out = io.StringIO()
-    console = ConsoleAdapter(live.core, out, echo=False)
+    console = ConsoleAdapter(Port(live.core, "console"), out, echo=False)
+    live.core.delivery.attach(console)
     alice = await live.user("alice")
     await live.ready("alice")
     await console.type("dana", "ready")

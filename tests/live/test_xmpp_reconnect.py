@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.events import Command
+from adapters.xmpp.customers import customer_address
+from bot.port import Port, Reply
 from tests.live.conftest import Live
 from tests.support.prosody import COMPONENT
 
@@ -31,16 +32,11 @@ async def test_prosody_restart_reconnects_and_delivers_held_messages_once_adp_4_
 
     # While XMPP is down: sam (as admin, on the console) broadcasts, and Ann writes over the
     # HTTP API. (alice's server logged her off when it stopped, so an IM would be refused.)
-    replies: list[str] = []
-
-    async def note(turn: object) -> None:
-        replies.append(getattr(turn, "reply", ""))
-
-    await live.core.handle(
-        Command("console", "sam", "broadcast --to group:support HELD-BROADCAST"), note
+    reply: Reply = await Port(live.core, "console").command(
+        "sam", "broadcast --to group:support HELD-BROADCAST"
     )
-    assert "(ref" not in replies[-1], replies
-    await live.core.act(lambda: live.core.engine.customers.say(ann_name(live), "HELD-CHAT"))
+    assert reply.outcome == "ok" and "(ref" not in reply.text, reply
+    await live.port.customer_said(customer_address(ann.jid), "HELD-CHAT")
     assert live.core.delivery.waiting, "messages for alice should wait for xmpp"
 
     await asyncio.to_thread(live.prosody.start)
@@ -65,8 +61,3 @@ async def test_prosody_restart_reconnects_and_delivers_held_messages_once_adp_4_
     await alice.wait_body(I1, "still there?")
     alice.say(I1, "yes, back again")
     await ann.wait_body(SUPPORT, "Alice Anders: yes, back again")
-
-
-def ann_name(live: Live) -> str:
-    (name,) = live.adapter.customer_jids
-    return name

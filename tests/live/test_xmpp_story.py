@@ -104,5 +104,6 @@ async def test_customer_chat_consult_conference_leave_adp_4_con_2(live: Live) ->
         for b in bob.bodies()
         if b.endswith("it is lost, refund it TOKEN-CONSULT-BOB") and not b.startswith("@alice")
     ]
-    owner = live.core.engine.live.get("i1")
-    assert owner is None or owner.owner == "chen"
+    stored = {ix["id"]: ix for ix in live.state()["interactions"]}
+    assert stored["i1"]["owner"] == "chen"
+    assert not [p for p in stored["i2"]["parties"] if p["connected"]]

@@ -11,6 +11,7 @@ from bot.rules.source import parse_source
 from bot.rules.triggers import _validate, load_triggers
 from bot.state import snapshot
 from tests.support.console import RULES, Console, copy_rules
+from tests.support.state import case, live, live_view
 
 
 def check(text: str) -> str:
@@ -71,7 +72,7 @@ async def test_a_call_on_hold_too_long_is_escalated_rul_3(console: Console) -> N
     ]
     state = snapshot(console.core.store)
     assert state["inbox"]["sam"][0]["priority"] == "high"
-    assert console.core.engine.live["i1"].case["escalated"] == "yes"
+    assert case(console, "i1")["escalated"] == "yes"
 
 
 async def test_a_call_resumed_in_time_is_not_escalated_rul_3(console: Console) -> None:
@@ -94,7 +95,7 @@ async def test_reload_keeps_live_interactions_and_a_bad_reload_keeps_the_old_rul
         assert console.last("@sam").startswith("Rules reloaded")
         await console.run("sim say Ann still there?\n@alice: say yes")
         assert console.received("@alice", since_mark=False)[-1] == "(i1) Ann: still there?"
-        assert console.core.engine.live["i1"].state == "active"
+        assert live_view(console, "i1").state == "active"
         await console.run("sim chat Ben group:support hey")
         assert "(i2) Welcome back Ben" in console.received("customer:Ben", since_mark=False)[0]
         (rules / "machines" / "chat.yaml").write_text("states: [queued]\n")
@@ -103,7 +104,7 @@ async def test_reload_keeps_live_interactions_and_a_bad_reload_keeps_the_old_rul
         assert "The rules were not reloaded; the old rules stay." in refusal
         assert "machines/chat.yaml" in refusal
         await console.run("@alice: end\n@alice: done i1")
-        assert "i1" not in console.core.engine.live
+        assert "i1" not in live(console)
     finally:
         console.close()
 

@@ -11,31 +11,14 @@ reachable on slack only (besides the console).
 from __future__ import annotations
 
 from bot.outbound import Priority, Say
+from bot.port import Port
 from bot.state import snapshot
-from tests.support.console import Console
+from tests.support.console import Console, Recording
 
 SLACK_MEMBERS = ("alice", "bob", "dana", "sam")
 OTHERS = ("chen", "eli", "fay", "sky")
 DOWN = "slack is down; messages for you there are held until it is back."
 BACK = "slack is back; messages held while it was down are being delivered."
-
-
-class Recording:
-    """An outlet named like a platform: reaches members with an identity there, records."""
-
-    def __init__(self, name: str, console: Console) -> None:
-        self.name = name
-        self.console = console
-        self.sent: list[Say] = []
-
-    def reaches(self, recipient: str) -> bool:
-        if not recipient.startswith("@"):
-            return False
-        platforms = self.console.core.directory.identities.platforms(recipient[1:])
-        return self.name in platforms
-
-    async def send(self, message: Say) -> None:
-        self.sent.append(message)
 
 
 def notice(to: str, number: int, text: str, priority: Priority, kind: str = "adapter") -> Say:
@@ -55,11 +38,11 @@ async def test_slack_down_tells_its_members_on_the_adapters_still_up_msg_2_adp_6
     """MSG-2 / ADP-6: slack goes down: alice, bob, dana and sam each get a high message,
     stored new and pushed on the console; nothing goes through slack while it is down;
     when it is back each gets a second message, through slack and the console."""
-    slack = Recording("slack", console)
+    slack = Recording("slack")
     console.core.delivery.attach(slack)
     console.mark()
 
-    await console.core.adapter_changed("slack", up=False)
+    await Port(console.core, "slack").adapter_status(up=False)
     for number, member in enumerate(SLACK_MEMBERS, 1):
         assert console.received(f"@{member}") == [f"(!) New message #{number} (adapter): {DOWN}"]
         assert inbox(console, member) == [(number, "high", "new", DOWN)]
@@ -80,7 +63,7 @@ async def test_slack_down_tells_its_members_on_the_adapters_still_up_msg_2_adp_6
     assert console.core.delivery.waiting == []
 
     console.mark()
-    await console.core.adapter_changed("slack", up=True)
+    await Port(console.core, "slack").adapter_status(up=True)
     for number, member in enumerate(SLACK_MEMBERS, 6):
         assert console.received(f"@{member}") == [f"New message #{number} (adapter): {BACK}"]
         assert inbox(console, member)[0] == (number, "normal", "new", BACK)
@@ -90,6 +73,9 @@ async def test_slack_down_tells_its_members_on_the_adapters_still_up_msg_2_adp_6
         notice(member, number, BACK, Priority.NORMAL)
         for number, member in enumerate(SLACK_MEMBERS, 6)
     ]
+    # one commit, one batch, each notice addressed to the member's slack handle
+    assert len(slack.batches) == 1
+    assert slack.addresses == ["U0ALICE", "U0BOB", "U0DANA", "U0SAM"]
     assert [e.data for e in console.core.store.events(kind="adapter")] == [
         {"up": False},
         {"up": True},
@@ -103,17 +89,18 @@ async def test_message_only_slack_can_deliver_waits_until_it_is_back_msg_2_adp_6
     alice, bob and sam are told over xmpp; dana's notice and a broadcast to her wait (stored
     in her inbox all along); when slack is back they go out in order, then the "back" news."""
     console.core.delivery.detach(console.adapter)
-    slack, xmpp = Recording("slack", console), Recording("xmpp", console)
+    slack, xmpp = Recording("slack"), Recording("xmpp")
     console.core.delivery.attach(slack)
     console.core.delivery.attach(xmpp)
 
-    await console.core.adapter_changed("slack", up=False)
+    await Port(console.core, "slack").adapter_status(up=False)
     assert slack.sent == []
     assert xmpp.sent == [
         notice("alice", 1, DOWN, Priority.HIGH),
         notice("bob", 2, DOWN, Priority.HIGH),
         notice("sam", 4, DOWN, Priority.HIGH),
     ]
+    assert xmpp.addresses == ["alice@localhost", "bob@localhost", "sam@localhost"]
     lines = await console.run("@sam: broadcast --to @dana please call the office")
     assert lines[-1] == "[@sam] Sent to 1 member(s)."  # the reply to sam is not held
     assert slack.sent == []
@@ -126,8 +113,8 @@ async def test_message_only_slack_can_deliver_waits_until_it_is_back_msg_2_adp_6
         notice("dana", 5, "please call the office", Priority.NORMAL, "broadcast"),
     ]
 
-    xmpp.sent.clear()
-    await console.core.adapter_changed("slack", up=True)
+    xmpp.clear()
+    await Port(console.core, "slack").adapter_status(up=True)
     assert slack.sent == [
         notice("dana", 3, DOWN, Priority.HIGH),
         notice("dana", 5, "please call the office", Priority.NORMAL, "broadcast"),
@@ -149,7 +136,7 @@ async def test_message_only_slack_can_deliver_waits_until_it_is_back_msg_2_adp_6
 async def test_other_adapter_down_leaves_slack_members_alone_msg_2(console: Console) -> None:
     """MSG-2: matrix going down concerns alice, eli and sky only."""
     console.mark()
-    await console.core.adapter_changed("matrix", up=False)
+    await Port(console.core, "matrix").adapter_status(up=False)
     down = "matrix is down; messages for you there are held until it is back."
     assert {m: inbox(console, m) for m in snapshot(console.core.store)["inbox"]} == {
         "alice": [(1, "high", "new", down)],

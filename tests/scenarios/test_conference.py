@@ -13,7 +13,9 @@ from tests.support.console import Console
 from tests.support.state import (
     available,
     edited_policy,
+    live,
     mentioning,
+    muted,
     owners,
     parties,
     presence,
@@ -281,7 +283,7 @@ async def test_a_muted_party_is_heard_by_nobody_until_unmuted_cnf_2(console: Con
     assert console.received("@alice")[-1] == "(i1) @bob: UNMUTED-8a2"
     assert console.received("@bob") == ["(i1) You are no longer muted in i1."]
     assert console.received("customer:Ann") == ["(i1) Bob Baker: UNMUTED-8a2"]
-    assert console.core.engine.live["i1"].parties["@bob"].muted is False
+    assert muted(console, "i1") == set()
 
 
 async def test_a_re_added_member_starts_unmuted_cnf_2(console: Console) -> None:
@@ -305,7 +307,7 @@ async def test_only_the_owner_or_a_supervisor_mutes_cnf_2(console: Console) -> N
     assert refusal.startswith("Only the owner @alice can mute parties of i1.")
     assert REF.search(refusal)
     assert console.received("customer:Ann") == ["(i1) Alice Anders: STILL-LOUD-1b"]
-    assert console.core.engine.live["i1"].parties["@alice"].muted is False
+    assert muted(console, "i1") == set()
 
 
 # --- CNF-3: an added party leaves; the customer interaction goes on -------------------------
@@ -429,7 +431,7 @@ async def test_last_member_leaving_a_call_ends_it_cnf_5(console: Console) -> Non
     assert presence(console, "alice") == "ready"
     await console.run("@alice: done i1\n@bob: done i1")
     assert stored(console, "i1")["state"] == "closed"
-    assert console.core.engine.live == {}
+    assert live(console) == []
 
 
 async def test_last_member_leaving_a_two_party_call_ends_it_cnf_5(console: Console) -> None:

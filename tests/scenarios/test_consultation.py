@@ -12,8 +12,11 @@ from tests.support.state import (
     assert_never_received,
     call_from_ann,
     chat_with_ann,
+    live,
+    mode_of,
     parties,
     presence,
+    ringing,
     stored,
 )
 
@@ -150,7 +153,7 @@ async def test_consultation_types_on_a_call_con_1_con_7(
         f"Consultation i2 ({mode}) about i1: Offered to @bob.{held}"
     )
     assert f"You joined i2 {mode} consultation about i1" in console.received("@bob")[1]
-    assert console.core.engine.live["i2"].mode == mode
+    assert mode_of(console, "i2") == mode
     assert stored(console, "i1")["state"] == parent_state
     assert console.received(ANN) == customer
     await console.run("@alice: end i2")
@@ -273,7 +276,7 @@ async def test_consultation_outlives_the_customer_hanging_up_con_5(console: Cons
     await console.run("@alice: transfer")
     assert console.last("@alice").startswith("i1 has ended; there is nothing to hand over.")
     await console.run("@bob: end\n@alice: done i2\n@bob: done i2\n@alice: done i1")
-    assert not console.core.engine.live
+    assert live(console) == []
     assert presence(console, "alice") == "ready"
     assert presence(console, "bob") == "ready"
     assert_never_received(console, ANN, "SECRET")
@@ -295,13 +298,13 @@ async def test_chat_consultation_closes_only_when_both_are_done_con_6(
     await console.run("@alice: end i2\n@alice: done i2")
     assert console.last("@alice") == "i2 is done."
     assert stored(console, "i2")["state"] == "ended"
-    assert "i2" in console.core.engine.live
+    assert "i2" in live(console)
     await console.run("@alice: done i2")
     assert console.last("@alice").startswith("You already marked i2 done.")
     await console.run("@bob: done i2")
     assert console.last("@bob") == "i2 is done. It is closed."
     assert stored(console, "i2")["state"] == "closed"
-    assert "i2" not in console.core.engine.live
+    assert "i2" not in live(console)
     assert stored(console, "i1")["state"] == "active"
     assert console.received(ANN) == []
     assert_never_received(console, ANN, "SECRET")
@@ -546,7 +549,7 @@ async def test_ending_a_ringing_consultation_withdraws_the_offer_con_4_con_10(
     console.mark()
     await console.run("@alice: end i2")
     assert console.received("@bob") == ["(i2) @alice withdrew i2 chat consultation about i1."]
-    assert console.core.engine.live["i2"].offer is None
+    assert not ringing(console, "i2")
     await console.run("@bob: accept i2")
     assert REF.search(console.last("@bob"))  # refused: nothing is offered any more
     assert "@bob" not in parties(console, "i2")
@@ -558,7 +561,7 @@ async def test_ending_a_ringing_consultation_withdraws_the_offer_con_4_con_10(
     assert console.received("@alice") == [
         "(i3) @bob did not answer. i3 chat consultation about i1 timed out."
     ]
-    assert "i2" not in console.core.engine.live
+    assert "i2" not in live(console)
 
 
 # --- CON-11: escalate to voice ------------------------------------------------------------
@@ -575,7 +578,7 @@ async def test_consult_voice_escalates_a_chat_consultation_con_11(console: Conso
     assert console.received("@alice") == ["i2 is now a voice consultation."]
     assert console.received("@bob") == ["(i2) @alice turned i2 into a voice call."]
     assert console.received(ANN) == ["(i1) You are on hold."]
-    assert console.core.engine.live["i2"].mode == "voice"
+    assert mode_of(console, "i2") == "voice"
     assert stored(console, "i1")["state"] == "held"
     await console.run("@alice: say SECRET-v01 can you hear me?")
     assert console.received("@bob")[-1] == "(i2) @alice: SECRET-v01 can you hear me?"
@@ -598,7 +601,7 @@ async def test_consult_voice_is_refused_naming_who_has_no_phone_con_11(console: 
         refusal = console.last(f"@{who}")
         assert refusal.startswith("@eli has no voice endpoint; it stays chat.")
         assert REF.search(refusal)
-    assert console.core.engine.live["i2"].mode == "chat"
+    assert mode_of(console, "i2") == "chat"
     assert stored(console, "i2")["state"] == "active"
     await console.run("@alice: consult @eli voice")
     assert console.last("@alice").startswith("@eli has no voice endpoint; consult by `chat`")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.console import Console
-from tests.support.state import edited_policy, mentioning, parties, stored
+from tests.support.state import edited_policy, live, mentioning, mode_of, parties, stored
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)")
 
@@ -84,7 +84,7 @@ async def test_im_declined_is_reported_and_closes_im_2(console: Console) -> None
     assert console.received("@alice") == ["(i1) @bob declined. i1 im did not start."]
     assert stored(console, "i1")["state"] == "closed"
     assert parties(console, "i1") == {"@alice": ("owner", False)}
-    assert console.core.engine.live == {}
+    assert live(console) == []
 
 
 async def test_im_invitation_times_out_im_2(console: Console) -> None:
@@ -149,14 +149,14 @@ async def test_end_ends_for_both_and_each_marks_done_im_3(console: Console) -> N
     await console.run("@alice: done")
     assert console.received("@alice")[-1] == "i1 is done."
     assert stored(console, "i1")["state"] == "ended"
-    assert "i1" in console.core.engine.live
+    assert "i1" in live(console)
     await console.run("@alice: done i1")
     assert console.received("@alice")[-1].startswith("You already marked i1 done.")
 
     await console.run("@bob: done")
     assert console.received("@bob")[-1] == "i1 is done. It is closed."
     assert stored(console, "i1")["state"] == "closed"
-    assert console.core.engine.live == {}
+    assert live(console) == []
 
 
 async def test_done_before_end_is_refused_im_3(console: Console) -> None:
@@ -202,7 +202,7 @@ async def test_im_about_an_interaction_vs_free_standing_im_4(console: Console) -
     )
     consultation, im = stored(console, "i2"), stored(console, "i3")
     assert (consultation["kind"], consultation["parent"]) == ("consultation", "i1")
-    assert console.core.engine.live["i2"].mode == "im"
+    assert mode_of(console, "i2") == "im"
     assert (im["kind"], im["parent"]) == ("im", None)
     assert parties(console, "i2") == {"@alice": ("owner", True), "@bob": ("consultant", True)}
     assert parties(console, "i3") == {"@alice": ("owner", True), "@chen": ("member", True)}

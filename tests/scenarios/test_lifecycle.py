@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.console import Console
-from tests.support.state import counts, edited_policy, parties, presences, stored
+from tests.support.state import case, counts, edited_policy, live, parties, presences, stored
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
 
@@ -91,7 +91,7 @@ async def test_a_voice_call_walks_every_state_of_its_machine_int_1_int_4(
         "@alice": ("owner", False),
     }
     assert presences(console)["alice"] == "ready"
-    assert console.core.engine.live == {}
+    assert live(console) == []
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ async def test_chat_email_and_workitem_walk_their_machines_with_case_data_int_1(
     row = stored(console, "i1")
     assert (row["kind"], row["state"]) == (kind, "offered")
     key, value = case_line.split(": ", 1)
-    assert console.core.engine.live["i1"].case[key] == value
+    assert case(console, "i1")[key] == value
 
     console.mark()
     await console.run("@bob: accept\n@bob: say on it\n@bob: end\n@bob: done")

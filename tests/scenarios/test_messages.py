@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from bot.outbound import Priority, Say
+from bot.port import Port
 from bot.state import snapshot
-from tests.support.console import Console
+from tests.support.console import Console, Recording
 from tests.support.state import edited_policy
 
 REF = re.compile(r" \(ref [0-9a-f]{6}\)$")
@@ -66,21 +67,6 @@ async def edited_console(tmp_path: Path, old: str, new: str) -> AsyncIterator[Co
         yield driver
     finally:
         driver.close()
-
-
-class Recorder:
-    """An outlet that reaches every member and keeps what it was asked to send."""
-
-    name = "recorder"
-
-    def __init__(self) -> None:
-        self.sent: list[Say] = []
-
-    def reaches(self, recipient: str) -> bool:
-        return recipient.startswith("@")
-
-    async def send(self, message: Say) -> None:
-        self.sent.append(message)
 
 
 # --- MSG-1: listing, reading, clearing, paging ----------------------------------------------
@@ -397,7 +383,7 @@ async def test_new_message_is_pushed_at_once_and_stays_new_until_read_msg_3(
     """MSG-3: the preview arrives right after sam's reply, with its marker; it is a notice
     with the priority (the sound flag for rich platforms); bob's message stays new until
     `messages read`."""
-    recorder = Recorder()
+    recorder = Recording("recorder", reaches_everyone=True)
     console.core.delivery.attach(recorder)
     lines = await console.run("@sam: broadcast --to @bob --priority high queue is long")
     assert lines == [
@@ -444,7 +430,7 @@ async def test_escalation_preview_is_pushed_when_it_is_raised_msg_3(console: Con
 async def test_adapter_message_preview_is_high_and_stays_new_msg_3(console: Console) -> None:
     """MSG-3 / MSG-2: an adapter going down pushes a high preview; it stays new until read."""
     console.mark()
-    await console.core.adapter_changed("slack", up=False)
+    await Port(console.core, "slack").adapter_status(up=False)
     assert console.received("@bob") == [f"(!) New message #2 (adapter): {DOWN}"]
     assert inbox(console, "bob") == [(2, "high", "new", DOWN)]
     await console.run("@bob: messages read all")

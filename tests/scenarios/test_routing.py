@@ -15,7 +15,16 @@ import pytest
 
 from bot.state import snapshot
 from tests.support.console import Console
-from tests.support.state import counts, edited_policy, parties, presences, stored
+from tests.support.state import (
+    counts,
+    edited_policy,
+    live,
+    live_view,
+    parties,
+    presences,
+    ringing,
+    stored,
+)
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
 HOLD_ON = "(i1) Please hold on: everyone is busy; we will be with you shortly."
@@ -153,7 +162,7 @@ async def test_nobody_left_to_ring_applies_the_groups_when_empty_int_3_grp_3(
     assert state["mailboxes"]["support"] == {"new": 1, "old": 0}
     assert stored(console, "i1")["state"] == "closed"
     assert events(console, "i1", "voicemail") == [{"mailbox": "support"}]
-    assert "i1" not in console.core.engine.live
+    assert "i1" not in live(console)
 
 
 # --- GRP-3: who gets the work --------------------------------------------------------------
@@ -236,7 +245,7 @@ async def test_vip_waits_telling_the_customer_then_fails_clearly_grp_3(console: 
     assert console.received("customer:Carl") == [HOLD_ON]
     row = stored(console, "i1")
     assert (row["state"], row["owner"]) == ("queued", None)
-    assert console.core.engine.live["i1"].offer is not None
+    assert ringing(console, "i1")
 
     console.mark()
     await console.run("tick 29s")
@@ -255,7 +264,7 @@ async def test_vip_waits_telling_the_customer_then_fails_clearly_grp_3(console: 
         "Nobody in group:vip became available within 30s."
     ]
     assert snapshot(console.core.store)["mailboxes"]["support"] == {"new": 0, "old": 0}
-    assert console.core.engine.live == {}
+    assert live(console) == []
 
 
 async def test_support_falls_back_to_its_voicemail_after_the_wait_grp_3(
@@ -399,7 +408,7 @@ async def test_refuse_policy_fails_at_once_grp_5(refusing_billing: Console) -> N
     assert [e["reason"] for e in events(console, "i1", "offer_failed")] == [
         "Nobody in group:billing is available."
     ]
-    assert console.core.engine.live == {}
+    assert live(console) == []
 
 
 async def test_explain_describes_the_decision_and_changes_nothing_grp_5(
@@ -430,8 +439,8 @@ async def test_explain_describes_the_decision_and_changes_nothing_grp_5(
     for other in ("@alice", "@chen", "@fay", "customer:Ann"):
         assert console.received(other) == []
     assert snapshot(console.core.store) == before
-    ix = console.core.engine.live["i1"]
-    assert (ix.state, ix.owner, ix.offer) == ("active", "bob", None)
+    ix = live_view(console, "i1")
+    assert (ix.state, ix.owner, ix.offer_expires) == ("active", "bob", None)
     assert events(console, "i1", "offered") == [{"to": ["@bob"], "purpose": "route"}]
     assert (await console.run("@bob: recent"))[1:] == recent[1:]
 
@@ -445,9 +454,12 @@ async def test_a_count_of_zero_does_not_refuse_by_itself_grp_5(console: Console)
     assert console.received("@bob") == [
         "Transferring i1: nobody in group:vip is available now; waiting up to 30s."
     ]
-    ix = console.core.engine.live["i1"]
+    ix = live_view(console, "i1")
     assert (ix.state, ix.owner) == ("active", "bob")
-    assert ix.offer is not None and ix.offer.to == () and ix.offer.target == "group:vip"
+    # an offer is out for group:vip, ringing nobody: bob still handles i1, nobody else does
+    assert ix.offer_expires is not None and ix.handlers == ("bob",)
+    assert not live_view(console, "i1", "bob").offered
+    assert [e["target"] for e in events(console, "i1", "waiting")] == ["group:vip"]
 
     console.mark()
     await console.run("tick 10s\n@fay: ready")

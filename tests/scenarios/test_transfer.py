@@ -18,6 +18,7 @@ from tests.support.state import (
     chat_with_ann,
     parties,
     presence,
+    ringing,
     stored,
 )
 
@@ -426,7 +427,7 @@ async def test_chat_transfer_queue_comes_back_after_the_wait_trf_6_trf_4(tmp_pat
             "(i1) @bob did not become available within 30s. i1 is back with you; keep it, "
             "or transfer it elsewhere."
         ]
-        assert console.core.engine.live["i1"].offer is None
+        assert not ringing(console, "i1")
         assert_one_owner(console, "i1", "alice")
         await console.run("@bob: ready")
         assert console.received("@bob") == ["You are ready."]
@@ -496,4 +497,4 @@ async def test_transfer_explain_says_who_and_changes_nothing_grp_5(
     assert len(console.core.store.events(subject="i1")) == logged
     for other in ("@bob", "@dana", "@eli", ANN):
         assert console.received(other) == []
-    assert console.core.engine.live["i1"].offer is None
+    assert not ringing(console, "i1")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
 
 from bot.storage import Store
 from bot.storage.migrations import MIGRATIONS
@@ -29,6 +30,7 @@ ADDS = {
     "0005_messages": {"inbox", "mailboxes", "voicemails"},
     "0006_desk": {"counters", "focus", "subscriptions"},
     "0007_inbox_unread": set(),
+    "0008_addresses": {"addresses"},
 }
 
 
@@ -109,6 +111,45 @@ def test_a_partly_upgraded_database_is_finished_by_the_store_ops_2(tmp_path: Pat
         assert MIGRATIONS.pending(store.db) == []
         assert tables(store.db) >= ADDS_ALL
         assert store.conn.execute("SELECT id FROM members").fetchall() == [("alice",)]
+    finally:
+        store.close()
+
+
+def test_addresses_are_keyed_by_full_address_and_names_are_unique_ops_2(db: Database) -> None:
+    """OPS-2 / INT-2: one row per (platform, full address); no two share a party name."""
+    MIGRATIONS.apply(db)
+    insert = "INSERT INTO addresses (platform, address, name, display, at) VALUES (?, ?, ?, ?, ?)"
+    db.execute(insert, ("xmpp", "carol@a.test", "carol", "Carol", 1.0))
+    db.execute(insert, ("console", "carol@a.test", "carol2", "Carol", 1.0))  # another platform
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute(insert, ("xmpp", "carol@a.test", "carol3", "Carol", 2.0))
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute(insert, ("xmpp", "carol@b.test", "carol", "Carol", 2.0))
+    rows = db.execute("SELECT platform, address, name, via FROM addresses ORDER BY name")
+    assert rows.fetchall() == [
+        ("xmpp", "carol@a.test", "carol", ""),
+        ("console", "carol@a.test", "carol2", ""),
+    ]
+
+
+def test_an_adapters_own_migrations_keep_their_own_version_rows_ops_2(tmp_path: Path) -> None:
+    """OPS-2: ``Store.migrate`` applies a component's migration set once; the core's are
+    unaffected and the component's steps never show up as core steps."""
+    own = Migrations("echo")
+
+    @own(name="0001_echo")
+    def _echo(db: Database) -> None:
+        db.execute("CREATE TABLE echo_seen (id TEXT PRIMARY KEY)")
+
+    path = tmp_path / "backline.db"
+    store = Store(path)
+    try:
+        store.migrate(own)
+        store.migrate(own)  # applying again changes nothing
+        assert "echo_seen" in tables(store.db)
+        assert [m.name for m in own.applied(store.db)] == ["0001_echo"]
+        assert [m.name for m in MIGRATIONS.applied(store.db)] == list(ADDS)
+        assert own.pending(store.db) == MIGRATIONS.pending(store.db) == []
     finally:
         store.close()
 

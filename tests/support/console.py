@@ -11,7 +11,8 @@ from adapters.console.adapter import ConsoleAdapter
 from adapters.console.convert import parse_script
 from bot.clock import FakeClock
 from bot.core import Core
-from bot.port import Port
+from bot.outbound import Say
+from bot.port import Batch, Port
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "rules"
@@ -64,6 +65,43 @@ class Console:
     def close(self) -> None:
         """Close the store."""
         self.core.store.close()
+
+
+class Recording:
+    """An adapter named like a platform that keeps every batch it is sent.
+
+    With ``reaches_everyone`` it gets every delivery, as the console does; otherwise
+    delivery routes it the members with a handle on platform ``name``.
+    """
+
+    def __init__(self, name: str, *, reaches_everyone: bool = False) -> None:
+        self.name = name
+        self.reaches_everyone = reaches_everyone
+        self.batches: list[Batch] = []
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect."""
+
+    async def send(self, batch: Batch) -> None:
+        """Keep the batch."""
+        self.batches.append(batch)
+
+    @property
+    def sent(self) -> list[Say]:
+        """Every message sent so far, in order."""
+        return [message.say for batch in self.batches for message in batch.messages]
+
+    @property
+    def addresses(self) -> list[str]:
+        """Where each message went on the platform, in order."""
+        return [message.address for batch in self.batches for message in batch.messages]
+
+    def clear(self) -> None:
+        """Forget what was sent."""
+        self.batches.clear()
 
 
 def copy_rules(tmp_path: Path) -> Path:

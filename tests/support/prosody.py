@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 DOMAIN = "localhost"
+OTHER_DOMAIN = "b.localhost"  # a second VirtualHost: same local parts, different users
+DOMAINS = (DOMAIN, OTHER_DOMAIN)
 COMPONENT = "backline.localhost"
 PASSWORD = "pw-test-only"
 
@@ -62,8 +64,7 @@ allow_unencrypted_plain_auth = true
 authentication = "internal_plain"
 storage = "internal"
 
-VirtualHost "{domain}"
-
+{hosts}
 Component "conference.{domain}" "muc"
     muc_room_locking = false
 
@@ -80,6 +81,7 @@ class Prosody:
     secret: str = "test-secret-c0mp0nent"
     c2s_port: int = field(default_factory=free_port)
     component_port: int = field(default_factory=free_port)
+    domains: tuple[str, ...] = DOMAINS
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -102,6 +104,7 @@ class Prosody:
                 c2s=self.c2s_port,
                 component=self.component_port,
                 domain=DOMAIN,
+                hosts="".join(f'VirtualHost "{host}"\n' for host in self.domains),
                 component_jid=COMPONENT,
                 secret=self.secret,
             ),
@@ -143,15 +146,15 @@ class Prosody:
         self.stop()
         self.start()
 
-    def register(self, name: str, password: str = PASSWORD) -> str:
-        """Create a user (idempotent); returns its bare JID."""
+    def register(self, name: str, password: str = PASSWORD, *, domain: str = DOMAIN) -> str:
+        """Create a user on one of the VirtualHosts (idempotent); returns its bare JID."""
         subprocess.run(
-            ["prosodyctl", "--config", str(self.config), "register", name, DOMAIN, password],
+            ["prosodyctl", "--config", str(self.config), "register", name, domain, password],
             check=True,
             capture_output=True,
             timeout=30,
         )
-        return f"{name}@{DOMAIN}"
+        return f"{name}@{domain}"
 
 
 def _accepts(port: int) -> bool:

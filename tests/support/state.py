@@ -1,10 +1,16 @@
-"""Reading what scenario tests check: stored interactions, parties, presence, counts."""
+"""Reading what scenario tests check: stored interactions, parties, presence, counts.
+
+Everything here reads the store (``bot.state.snapshot``, as ``backline state`` prints it)
+or the adapters' read model (``Port.interaction_view``), never the engine's memory.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+from bot.port import InteractionView, Port
 from bot.state import snapshot
 from tests.support.console import Console, copy_rules
 
@@ -24,6 +30,59 @@ def stored(console: Console, iid: str) -> dict[str, Any]:
     found = [ix for ix in snapshot(console.core.store)["interactions"] if ix["id"] == iid]
     assert found, f"{iid} is not stored"
     return found[0]
+
+
+def live(console: Console) -> list[str]:
+    """Ids of the stored interactions not yet closed, oldest first."""
+    return [
+        ix["id"] for ix in snapshot(console.core.store)["interactions"] if ix["state"] != "closed"
+    ]
+
+
+def view(console: Console, iid: str, viewer: str | None = None) -> InteractionView:
+    """Interaction ``iid`` as the console's read model shows it to ``viewer`` (None: shared)."""
+    found = Port(console.core, "console").interaction_view(iid, viewer)
+    assert found is not None, f"{iid} is not stored"
+    return found
+
+
+def live_view(console: Console, iid: str, viewer: str | None = None) -> InteractionView:
+    """The read model of ``iid``, which must not be closed yet."""
+    found = view(console, iid, viewer)
+    assert found.live, f"{iid} is closed"
+    return found
+
+
+def ringing(console: Console, iid: str) -> bool:
+    """Whether an offer of live ``iid`` is out (ringing someone or waiting for someone)."""
+    return live_view(console, iid).offer_expires is not None
+
+
+def rung(console: Console, iid: str) -> set[str]:
+    """The members an offer of live ``iid`` rings now, as each of them sees it."""
+    members = [m["id"] for m in snapshot(console.core.store)["members"]]
+    return {m for m in members if live_view(console, iid, m).offered}
+
+
+def mode_of(console: Console, iid: str) -> str:
+    """A live consultation's mode (voice, chat, im), as its label says."""
+    label = live_view(console, iid).label
+    found = re.fullmatch(rf"{iid} (\w+) consultation about i\d+", label)
+    assert found, f"{iid} is not a consultation: {label}"
+    return found[1]
+
+
+def case(console: Console, iid: str) -> dict[str, str]:
+    """The case data of live ``iid``."""
+    return dict(live_view(console, iid).case)
+
+
+def muted(console: Console, iid: str) -> set[str]:
+    """The parties of ``iid`` stored as muted."""
+    rows = console.core.store.conn.execute(
+        "SELECT who FROM parties WHERE interaction_id = ? AND muted", (iid,)
+    )
+    return {who for (who,) in rows}
 
 
 def parties(console: Console, iid: str) -> dict[str, tuple[str, bool]]:

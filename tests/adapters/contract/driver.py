@@ -48,7 +48,9 @@ class Driver(Protocol):
     async def customer_leaves(self, customer: str) -> None:
         """The customer hangs up or goes away."""
 
-    async def customer_received(self, customer: str, expect: str, timeout: float = 5.0) -> list[str]:
+    async def customer_received(
+        self, customer: str, expect: str, timeout: float = 5.0
+    ) -> list[str]:
         """Every text the customer got so far; waits as ``member_received`` does."""
 
     async def console_types(self, member: str, text: str) -> None:

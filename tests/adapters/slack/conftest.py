@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.core import Core
 from tests.adapters.slack.driver import SlackDriver
 from tests.adapters.slack.stub import SlackStub
-from tests.support.console import RULES
 
 
 @pytest.fixture
@@ -23,14 +20,8 @@ async def stub() -> AsyncIterator[SlackStub]:
 
 
 @pytest.fixture
-def core(tmp_path: Path) -> Core:
-    return Core.open(RULES, tmp_path / "backline.db", FakeClock())
-
-
-@pytest.fixture
-async def slack(core: Core, stub: SlackStub) -> AsyncIterator[SlackDriver]:
-    driver = SlackDriver(core, stub)
+async def slack(tmp_path: Path, stub: SlackStub) -> AsyncIterator[SlackDriver]:
+    driver = SlackDriver(tmp_path / "backline.db", stub)
     await driver.start()
     yield driver
     await driver.stop()
-    core.store.close()

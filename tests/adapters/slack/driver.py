@@ -1,11 +1,18 @@
-"""Drives backline's Slack adapter as Slack does: signed payloads posted to the running server."""
+"""Drives backline's Slack adapter as Slack does: signed payloads posted to the running server.
+
+backline runs as ``serve`` builds it (``build_adapters`` with the Slack plugin, its migrations
+run); customers, who are not on Slack, come through a console adapter on the same core.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
+import io
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -14,17 +21,25 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from adapters.console.adapter import ConsoleAdapter
+from adapters.console.convert import Sim
+from adapters.slack import PLUGIN
 from adapters.slack.adapter import SlackAdapter
 from adapters.slack.config import SlackConfig
+from bot.app import build_adapters
+from bot.clock import FakeClock
+from bot.config import Config
 from bot.core import Core
 from bot.http import build_http_app
-from bot.outbound import Say
+from bot.port import Port
 from tests.adapters.slack.stub import SlackStub
+from tests.support.console import RULES
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
 USERS = {"alice": "U0ALICE", "bob": "U0BOB", "dana": "U0DANA", "sam": "U0SAM"}
+_DELIVERY = re.compile(r"^\[(?P<who>[^\]]+)\] ?(?P<text>.*)$")
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -40,29 +55,35 @@ def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
-class CustomerSide:
-    """Records what customers receive (they are not on Slack)."""
+class Console:
+    """The console adapter on the same core: customers, and members who are only there."""
 
-    name = "customers"
+    def __init__(self, core: Core, out: io.StringIO) -> None:
+        self.out = out
+        self.adapter = ConsoleAdapter(Port(core, "console"), self.out, echo=False)
+        core.delivery.attach(self.adapter)
 
-    def __init__(self) -> None:
-        self.received: list[Say] = []
+    async def simulate(self, action: str, name: str, target: str = "", text: str = "") -> None:
+        """A customer acts (``chat``, ``say``, ``hangup``) as ``sim`` lines do."""
+        await self.adapter.simulate(Sim(action, name, target, text))
 
-    def reaches(self, recipient: str) -> bool:
-        return recipient.startswith("customer:")
-
-    async def send(self, message: Say) -> None:
-        self.received.append(message)
+    def received(self, who: str) -> list[str]:
+        """Texts the console showed ``who`` (``customer:Ann``, ``@chen``), oldest first."""
+        lines = self.out.getvalue().splitlines()
+        return [m["text"] for m in map(_DELIVERY.match, lines) if m and m["who"] == who]
 
     def text(self) -> str:
-        return "\n".join(m.text for m in self.received)
+        """Everything every customer received, one line each."""
+        lines = self.out.getvalue().splitlines()
+        matched = (m for m in map(_DELIVERY.match, lines) if m)
+        return "\n".join(m["text"] for m in matched if m["who"].startswith("customer:"))
 
 
 class SlackDriver:
     """backline's HTTP server with the Slack adapter, and a Slack that signs its requests."""
 
-    def __init__(self, core: Core, stub: SlackStub, **settings: Any) -> None:
-        self.core = core
+    def __init__(self, database: Path, stub: SlackStub, **settings: Any) -> None:
+        self.database = database
         self.stub = stub
         defaults: dict[str, Any] = {
             "enabled": True,
@@ -72,44 +93,83 @@ class SlackDriver:
             "pace_seconds": 0.0,
         }
         self.config = SlackConfig(**{**defaults, **settings})
-        self.http = build_http_app(core)
-        self.adapter = SlackAdapter(self.config, core, self.http)
-        self.customers = CustomerSide()
-        core.delivery.attach(self.customers)
-        self._runner: web.AppRunner | None = None
         self.session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
         self.url = ""
         self._n = 0
+        self.console_out = io.StringIO()  # one transcript across restarts
+        self._open()
+
+    def _open(self) -> None:
+        self.core = Core.open(RULES, self.database, FakeClock())
+        self.port = Port(self.core, "slack")
+        self.http = build_http_app(self.core)
+        config = Config(adapters={"slack": self.config})
+        (adapter,) = build_adapters(config, self.core, self.http, {"slack": PLUGIN})
+        assert isinstance(adapter, SlackAdapter)
+        self.adapter = adapter
+        self.customers = Console(self.core, self.console_out)
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.http)
+        """Serve on a free port of 127.0.0.1 and start the adapter."""
+        self._runner = web.AppRunner(self.http, shutdown_timeout=0.1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}{self.config.path}"
-        self.session = aiohttp.ClientSession()
+        if self.session is None:
+            self.session = aiohttp.ClientSession()
         await self.adapter.start()
 
     async def stop(self) -> None:
-        await self.adapter.stop()
+        """Finish what is queued, stop, close the store (bounded: a hung request is killed)."""
+        try:
+            await asyncio.wait_for(self.adapter.stop(), 10)
+        except TimeoutError:
+            await self.adapter.outlet.pacer.stop()
         if self.session is not None:
             await self.session.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        self.core.store.close()
+
+    async def restart(self) -> None:
+        """backline dies (nothing queued is sent, nothing flushed) and starts again."""
+        await self.adapter.outlet.pacer.stop()
+        self.core.delivery.detach(self.adapter)
+        if self._runner is not None:
+            await self._runner.cleanup()  # a request still being answered is cancelled
+        self.core.store.close()
+        self._open()
+        await self.start()
 
     def _next(self) -> int:
         self._n += 1
         return self._n
 
+    def presence(self, member: str) -> str:
+        """The member's presence as backline describes it ("not ready (lunch)")."""
+        return self.port.member_by_id(member).presence
+
     # -- posting as Slack ------------------------------------------------------------
 
     async def post(
-        self, body: str, content_type: str, headers: dict[str, str] | None = None
+        self,
+        body: str,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> tuple[int, str]:
+        """Post a signed body; status 0 when no answer came within ``timeout`` seconds."""
         assert self.session is not None
         all_headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
-        async with self.session.post(self.url, data=body.encode(), headers=all_headers) as resp:
-            return resp.status, await resp.text()
+        limit = aiohttp.ClientTimeout(total=timeout)
+        try:
+            async with self.session.post(
+                self.url, data=body.encode(), headers=all_headers, timeout=limit
+            ) as resp:
+                return resp.status, await resp.text()
+        except TimeoutError:
+            return 0, ""
 
     async def post_form(self, form: dict[str, Any], **headers: str) -> tuple[int, str]:
         return await self.post(urlencode(form), "application/x-www-form-urlencoded", headers)
@@ -117,8 +177,15 @@ class SlackDriver:
     async def post_payload(self, data: dict[str, Any]) -> tuple[int, str]:
         return await self.post_form({"payload": json.dumps(data)})
 
-    async def post_event(self, data: dict[str, Any], **headers: str) -> tuple[int, str]:
-        return await self.post(json.dumps(data), "application/json", headers)
+    async def post_event(
+        self, data: dict[str, Any], *, timeout: float | None = None, **headers: str
+    ) -> tuple[int, str]:
+        return await self.post(json.dumps(data), "application/json", headers, timeout)
+
+    async def post_retry(self, data: dict[str, Any], attempt: int = 1) -> tuple[int, str]:
+        """Slack delivers an event again: it got no ack in time."""
+        retry = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(json.dumps(data), "application/json", retry)
 
     # -- what members do ---------------------------------------------------------------
 
@@ -130,7 +197,7 @@ class SlackDriver:
             user_name=member,
             channel_id=f"D{USERS[member]}",
             text=text,
-            response_url=self.stub.response_url(f"slash{n}"),
+            response_url=self.stub.response_url(f"slash{n}-{member}"),
             trigger_id=trigger or f"1700000000.{n}.trigger",
         )
         status, _ = await self.post_form(form)
@@ -217,12 +284,35 @@ class SlackDriver:
         await self.settle()
         return status
 
-    async def settle(self) -> None:
-        await self.adapter.settle()
+    async def choose_presence(self, member: str, label: str) -> int:
+        """On their App Home, the member picks the first presence option starting ``label``."""
+        await self.open_home(member)
+        view = self.stub.homes[USERS[member]]
+        select = next(b["accessory"] for b in view["blocks"] if b.get("block_id") == "presence")
+        option = next(o for o in select["options"] if o["text"]["text"].startswith(label))
+        body = payload("home_presence_select")
+        n = self._next()
+        body["user"].update(id=USERS[member], username=member, name=member)
+        body["trigger_id"] = f"1700000002.{n}.trigger"
+        body["actions"][0].update(selected_option=option, action_ts=f"1700000002.{n:06d}")
+        status, _ = await self.post_payload(body)
+        await self.settle()
+        return status
 
-    async def act(self, work: Any) -> None:
-        """Something outside Slack happens (a customer), then Slack catches up."""
-        await self.core.act(work)
+    async def settle(self) -> None:
+        """Wait until the adapter answered every request and made every queued call."""
+        await asyncio.wait_for(self.adapter.settle(), 10)
+
+    # -- what customers do -------------------------------------------------------------
+
+    async def customer_arrives(self, name: str, target: str, text: str) -> None:
+        """A customer opens a chat to ``target``; then Slack catches up."""
+        await self.customers.simulate("chat", name, target, text)
+        await self.settle()
+
+    async def customer_says(self, name: str, text: str) -> None:
+        """The customer writes in their chat; then Slack catches up."""
+        await self.customers.simulate("say", name, text=text)
         await self.settle()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,7 @@ class SlackStub:
         self.homes: dict[str, dict[str, Any]] = {}
         self.socket_out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.socket_in: list[dict[str, Any]] = []
+        self.on_socket_in: list[Callable[[dict[str, Any]], None]] = []  # run as each arrives
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -118,6 +120,12 @@ class SlackStub:
         return sorted(
             (m for (c, _), m in self.messages.items() if c == channel), key=lambda m: float(m.ts)
         )
+
+    def user_message(self, user: str, channel: str, text: str, thread_ts: str | None) -> str:
+        """A member writes in a channel (Slack then sends the event); its ts."""
+        ts = f"1700000000.{next(self._ts):06d}"
+        self.messages[(channel, ts)] = Posted(channel, ts, text, [], thread_ts, user=user)
+        return ts
 
     # -- the Web API -------------------------------------------------------------------
 
@@ -213,6 +221,8 @@ class SlackStub:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     self.socket_in.append(json.loads(msg.data))
+                    for hook in self.on_socket_in:
+                        hook(self.socket_in[-1])
         finally:
             pusher.cancel()
         return ws

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.slack.cards import CardView, card_blocks
-from adapters.slack.config import SlackConfig, SlackConfigError
+from adapters.slack import PLUGIN
+from adapters.slack.cards import card_blocks
 from adapters.slack.convert import (
     OpenTarget,
+    Typed,
     from_action,
     from_message,
     from_slash,
@@ -21,8 +22,7 @@ from adapters.slack.convert import (
 )
 from adapters.slack.pacing import Pacer
 from bot.config import ConfigError, load_config
-from bot.events import Command
-from bot.outbound import Priority, Say
+from bot.port import InteractionView, Priority, Say
 from tests.adapters.slack.driver import payload
 
 
@@ -30,7 +30,7 @@ def test_slash_command_is_the_console_grammar_adp_2() -> None:
     """ADP-2: `/bl ready` → the command `ready` from the Slack user; trigger id dedupes."""
     command = from_slash(payload("slash_command"))
     assert command is not None
-    assert (command.platform, command.sender, command.text) == ("slack", "U0ALICE", "ready")
+    assert (command.user, command.text) == ("U0ALICE", "ready")
     assert command.key and "1700000000.1234567890" in command.key
     assert from_slash({"text": "ready"}) is None
 
@@ -38,14 +38,14 @@ def test_slash_command_is_the_console_grammar_adp_2() -> None:
 def test_buttons_become_commands_in_their_interaction_adp_2() -> None:
     """ADP-2: Accept → `accept i1` in i1; Consult opens a modal; the modal names the target."""
     accept = from_action(payload("block_actions"))
-    assert isinstance(accept, Command)
+    assert isinstance(accept, Typed)
     assert (accept.text, accept.context) == ("accept i1", "i1")
     body = payload("block_actions")
     body["actions"][0].update(action_id="bl_consult")
     assert isinstance(from_action(body), OpenTarget)
     body["actions"][0].update(action_id="bl_coach", value="alice")
     coach = from_action(body)
-    assert isinstance(coach, Command) and coach.text == "coach @alice"
+    assert isinstance(coach, Typed) and coach.text == "coach @alice"
     submitted = from_view_submission(payload("view_submission"))
     assert submitted is not None
     assert (submitted.text, submitted.context) == ("consult @bob", "i1")
@@ -57,7 +57,7 @@ def test_thread_replies_are_say_and_bang_is_a_command_adp_2() -> None:
     """ADP-2: a reply in an interaction's thread is `say`; `!transfer` a command there."""
     body = payload("message_in_thread")
     say = from_message(body["event"], body["event_id"], "i1")
-    assert say == Command("slack", "U0ALICE", "say hello Ann", "slack:event:Ev0MSG00001", "i1")
+    assert say == Typed("U0ALICE", "say hello Ann", "slack:event:Ev0MSG00001", "i1")
     body["event"]["text"] = "!hold"
     bang = from_message(body["event"], "Ev1", "i1")
     assert bang is not None and (bang.text, bang.context) == ("hold", "i1")
@@ -75,7 +75,7 @@ def test_notices_are_coloured_by_priority_msg_3() -> None:
 
 def test_card_buttons_follow_the_state_int_4() -> None:
     """INT-4: an active chat shows Transfer/Consult/Conference/End; wrapup shows Done."""
-    active = CardView(
+    active = InteractionView(
         "i1",
         "chat",
         "i1 chat with Ann",
@@ -91,35 +91,53 @@ def test_card_buttons_follow_the_state_int_4() -> None:
         for e in b["elements"]
     ]
     assert labels == ["Transfer", "Consult", "Conference", "End"]
-    wrapup = CardView("i1", "chat", "i1 chat with Ann", "wrapup", role="owner", connected=True)
+    wrapup = InteractionView(
+        "i1", "chat", "i1 chat with Ann", "wrapup", role="owner", connected=True
+    )
     assert "Done" in str(card_blocks(wrapup))
 
 
+def slack_settings(tmp_path: Path, text: str) -> list[str]:
+    """The problems ``load_config`` reports for a ``[slack]`` table (none: ``[]``)."""
+    path = tmp_path / "backline.toml"
+    path.write_text("[slack]\nenabled = true\n" + text, encoding="utf-8")
+    try:
+        load_config(path, {}, {"slack": PLUGIN})
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
 def test_example_secrets_refuse_to_start_ops_1(tmp_path: Path) -> None:
-    """OPS-1: Slack enabled with the example token or secret is refused with what to do."""
-    with pytest.raises(SlackConfigError, match="bot_token"):
-        SlackConfig(enabled=True).check()
-    with pytest.raises(SlackConfigError, match="app_token"):
-        SlackConfig(enabled=True, mode="socket", bot_token="xoxb-1").check()
-    with pytest.raises(SlackConfigError, match="mode"):
-        SlackConfig(enabled=True, mode="ws", bot_token="xoxb-1", signing_secret="s").check()
-    SlackConfig(enabled=True, bot_token="xoxb-1", signing_secret="real").check()
+    """OPS-1: Slack enabled with the example token or secret is refused, each problem named
+    with its file and line; a mode that does not exist is named too."""
+    problems = slack_settings(tmp_path, "")
+    assert any("slack.bot_token" in p and "example" in p for p in problems)
+    assert any("slack.signing_secret" in p for p in problems)
+    socket = slack_settings(tmp_path, 'mode = "socket"\nbot_token = "xoxb-1"\n')
+    assert len(socket) == 1 and "slack.app_token" in socket[0]
+    wrong = slack_settings(tmp_path, 'mode = "ws"\nbot_token = "xoxb-1"\nsigning_secret = "s"\n')
+    assert len(wrong) == 1 and "slack.mode" in wrong[0] and ":3:" in wrong[0]
+    assert slack_settings(tmp_path, 'bot_token = "xoxb-1"\nsigning_secret = "real"\n') == []
 
 
 def test_slack_settings_come_from_env_ops_1() -> None:
     """OPS-1: `BACKLINE_SLACK_*` variables fill `[slack]`."""
+    plugins = {"slack": PLUGIN}
     config = load_config(
         None,
         {
             "BACKLINE_SLACK_ENABLED": "true",
             "BACKLINE_SLACK_BOT_TOKEN": "xoxb-9",
+            "BACKLINE_SLACK_SIGNING_SECRET": "real",
             "BACKLINE_SLACK_PACE_SECONDS": "0.5",
         },
+        plugins,
     )
     assert config.slack.enabled and config.slack.bot_token == "xoxb-9"
     assert config.slack.pace_seconds == 0.5
     with pytest.raises(ConfigError):
-        load_config(None, {"BACKLINE_SLACK_NOPE": "1"})
+        load_config(None, {"BACKLINE_SLACK_NOPE": "1"}, plugins)
 
 
 async def test_pacer_spaces_messages_per_channel_adp_2() -> None:

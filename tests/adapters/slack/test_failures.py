@@ -8,14 +8,12 @@ from tests.adapters.slack.stub import Fault
 
 async def chat_for_alice(slack: SlackDriver) -> None:
     await slack.slash("alice", "ready")
-    customers = slack.core.engine.customers
-    await slack.act(lambda: customers.arrive("chat", "Ann", "@alice", "hello"))
+    await slack.customer_arrives("Ann", "@alice", "hello")
     await slack.slash("alice", "accept i1")
 
 
 async def say_ann(slack: SlackDriver, text: str) -> None:
-    customers = slack.core.engine.customers
-    await slack.act(lambda: customers.say("Ann", text))
+    await slack.customer_says("Ann", text)
 
 
 async def test_rate_limited_call_waits_retry_after_and_is_delivered_adp_2(
@@ -49,8 +47,7 @@ async def test_not_in_channel_reopens_the_conversation_adp_2(slack: SlackDriver)
     await slack.slash("alice", "ready")
     opened = len(slack.stub.called("conversations.open"))
     slack.stub.faults.append(Fault("chat.postMessage", error="not_in_channel"))
-    customers = slack.core.engine.customers
-    await slack.act(lambda: customers.arrive("chat", "Ann", "@alice", "hello again"))
+    await slack.customer_arrives("Ann", "@alice", "hello again")
     assert len(slack.stub.called("conversations.open")) == opened + 2  # opened, then reopened
     card = slack.stub.card(desk("alice"), "i1")
     assert any("accept i1" in t for t in slack.stub.thread(desk("alice"), card.ts))

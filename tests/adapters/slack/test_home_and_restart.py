@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 
 from bot.clock import FakeClock
-from bot.core import Core
 from tests.adapters.slack.driver import SlackDriver, desk, payload
 from tests.adapters.slack.stub import SlackStub, buttons
-from tests.support.console import RULES
 
 
 def home_text(stub: SlackStub, user: str) -> str:
@@ -34,7 +34,7 @@ async def test_app_home_shows_presence_messages_mailboxes_dir_5_msg_1_msg_4(
     body = payload("home_presence_select")
     assert (await slack.post_payload(body))[0] == 200
     await slack.settle()
-    assert slack.core.directory.presence("alice").describe() == "not ready (lunch)"
+    assert slack.presence("alice") == "not ready (lunch)"
     assert "*Presence:* not ready (lunch)" in home_text(slack.stub, "U0ALICE")
 
 
@@ -48,8 +48,7 @@ async def test_notice_preview_carries_its_priority_colour_msg_3(slack: SlackDriv
 async def test_an_offer_that_times_out_shows_it_on_the_card_int_3(slack: SlackDriver) -> None:
     """INT-3: the Accept/Decline buttons go away when the offer times out."""
     await slack.slash("alice", "ready")
-    customers = slack.core.engine.customers
-    await slack.act(lambda: customers.arrive("chat", "Ann", "@alice", "hello"))
+    await slack.customer_arrives("Ann", "@alice", "hello")
     assert buttons(slack.stub.card(desk("alice"), "i1")) == ["Accept", "Decline"]
     clock = slack.core.clock
     assert isinstance(clock, FakeClock)
@@ -60,25 +59,36 @@ async def test_an_offer_that_times_out_shows_it_on_the_card_int_3(slack: SlackDr
     assert "No longer offered to you" in json.dumps(card.blocks)
 
 
-async def test_threads_survive_a_restart_adp_2(slack: SlackDriver, stub: SlackStub) -> None:
+async def test_threads_survive_a_restart_adp_2(slack: SlackDriver) -> None:
     """ADP-2 / OPS-2: after a restart a reply in an existing thread still reaches the chat."""
     await slack.slash("alice", "ready")
-    customers = slack.core.engine.customers
-    await slack.act(lambda: customers.arrive("chat", "Ann", "@alice", "hello"))
+    await slack.customer_arrives("Ann", "@alice", "hello")
     await slack.click("alice", desk("alice"), "i1", "Accept")
-    card = stub.card(desk("alice"), "i1")
-    database = slack.core.store.path
-    await slack.stop()
-    slack.core.store.close()
+    card = slack.stub.card(desk("alice"), "i1")
+    await slack.restart()
+    await slack.write("alice", desk("alice"), "still here after a restart", card.ts)
+    assert "still here after a restart" in slack.customers.text()
+    assert len(slack.stub.cards(desk("alice"))) == 1  # no second card for i1
+    versions = slack.core.store.conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = 'slack'"
+    ).fetchall()
+    assert versions == [("0001_threads",)]  # the adapter's own version row, applied once
 
-    core = Core.open(RULES, database, FakeClock())
-    again = SlackDriver(core, stub)
-    await again.start()
+
+async def test_threads_of_a_release_before_migrations_are_kept_adp_2(
+    tmp_path: Path, stub: SlackStub
+) -> None:
+    """ADP-2: a database whose Slack tables an older release created on start (no version
+    row) is adopted by the first migration: its lane's DM is not opened again."""
+    database = tmp_path / "backline.db"
+    with sqlite3.connect(database) as old:
+        old.execute("CREATE TABLE slack_channels (lane TEXT PRIMARY KEY, channel TEXT NOT NULL)")
+        old.execute("INSERT INTO slack_channels VALUES ('dm:alice', 'DU0ALICE')")
+    slack = SlackDriver(database, stub)
+    await slack.start()
     try:
-        await again.write("alice", desk("alice"), "still here after a restart", card.ts)
-        assert "still here after a restart" in again.customers.text()
-        assert len(stub.cards(desk("alice"))) == 1  # no second card for i1
+        await slack.slash("sam", "broadcast --to @alice OLD-DM-KEPT")
+        assert any("OLD-DM-KEPT" in m.text for m in slack.stub.top("DU0ALICE"))
+        assert slack.stub.called("conversations.open") == []
     finally:
-        await again.stop()
-        core.store.close()
-        slack.core = core  # the fixture's teardown closes this (already closed) store again
+        await slack.stop()

@@ -66,14 +66,12 @@ async def test_malformed_bodies_get_400_adp_2(slack: SlackDriver) -> None:
 async def test_retried_event_acts_once_adp_2(slack: SlackDriver) -> None:
     """ADP-2: Slack retries an event (X-Slack-Retry-Num) with the same event_id: one message."""
     await slack.slash("alice", "ready")
-    customers = slack.core.engine.customers
-    await slack.act(lambda: customers.arrive("chat", "Ann", "@alice", "hi"))
+    await slack.customer_arrives("Ann", "@alice", "hi")
     await slack.slash("alice", "accept i1")
     card = slack.stub.card(desk("alice"), "i1")
     event = slack.message_event("alice", desk("alice"), "only once please", card.ts, "Ev0RETRY1")
     assert (await slack.post_event(event))[0] == 200
-    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-    assert (await slack.post_event(event, **retry))[0] == 200
+    assert (await slack.post_retry(event))[0] == 200
     await slack.settle()
     assert slack.customers.text().count("only once please") == 1
 
@@ -83,7 +81,7 @@ async def test_retried_slash_command_acts_once_adp_2(slack: SlackDriver) -> None
     await slack.slash("alice", "ready", trigger="1700000000.42.same")
     await slack.slash("alice", "notready lunch", trigger="1700000000.43.same")
     await slack.slash("alice", "notready lunch", trigger="1700000000.43.same")
-    presence = slack.core.directory.presence("alice").describe()
+    presence = slack.presence("alice")
     assert presence == "not ready (lunch)"
     commands = [e for e in slack.core.store.events(kind="command") if "lunch" in json.dumps(e.data)]
     assert len(commands) == 1

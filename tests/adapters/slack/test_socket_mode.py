@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from bot.core import Core
 from tests.adapters.slack.driver import SlackDriver, payload
 from tests.adapters.slack.stub import SlackStub
 
 
 @pytest.fixture
-async def socket_slack(core: Core, stub: SlackStub) -> AsyncIterator[SlackDriver]:
-    driver = SlackDriver(core, stub, mode="socket", app_token="xapp-1-A0BACKLINE-1-abc123")
+async def socket_slack(tmp_path: Path, stub: SlackStub) -> AsyncIterator[SlackDriver]:
+    driver = SlackDriver(
+        tmp_path / "backline.db", stub, mode="socket", app_token="xapp-1-A0BACKLINE-1-abc123"
+    )
     await driver.start()
     yield driver
     await driver.stop()
-    core.store.close()
 
 
 async def until(check: object, seconds: float = 5.0) -> None:
@@ -34,8 +35,11 @@ async def test_socket_mode_slash_command_is_acked_and_answered_adp_2(
     socket_slack: SlackDriver,
 ) -> None:
     """ADP-2: with mode=socket the app connects (apps.connections.open → websocket), acks the
-    envelope of a `/bl ready` and answers through its response_url."""
-    stub = socket_slack.stub
+    envelope of a `/bl ready` only once the command is stored, and answers through its
+    response_url."""
+    stub, store = socket_slack.stub, socket_slack.core.store
+    stored_at_ack: list[int] = []
+    stub.on_socket_in.append(lambda _: stored_at_ack.append(len(store.events(kind="command"))))
     assert stub.called("apps.connections.open")
     form = {**payload("slash_command"), "response_url": stub.response_url("sock")}
     await stub.socket_out.put(
@@ -48,6 +52,7 @@ async def test_socket_mode_slash_command_is_acked_and_answered_adp_2(
     )
     await until(lambda: any(m.get("envelope_id") for m in stub.socket_in))
     assert stub.socket_in[0]["envelope_id"] == "57d6a792-4d35-4d0b-b6aa-3361493e1caf"
+    assert stored_at_ack[0] == 1  # committed before the ack went out
     await until(lambda: bool(stub.responses))
     assert stub.responses[0]["text"] == "You are ready."
-    assert socket_slack.core.directory.presence("alice").describe() == "ready"
+    assert socket_slack.presence("alice") == "ready"

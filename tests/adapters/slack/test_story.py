@@ -21,8 +21,7 @@ async def test_chat_offered_accepted_consulted_and_warm_transferred_adp_2_con_2_
     assert await slack.slash("bob", "ready") == 200
     assert [r["text"] for r in stub.responses] == ["You are ready.", "You are ready."]
 
-    customers = slack.core.engine.customers
-    await slack.act(lambda: customers.arrive("chat", "Ann", "@alice", "hello I need help"))
+    await slack.customer_arrives("Ann", "@alice", "hello I need help")
     offer = stub.card(alice, "i1")
     assert buttons(offer) == ["Accept", "Decline"]
     assert any("accept i1" in t for t in stub.thread(alice, offer.ts))
@@ -69,6 +68,14 @@ async def test_chat_offered_accepted_consulted_and_warm_transferred_adp_2_con_2_
     assert buttons(stub.card(bob, "i1")) == []
     assert buttons(stub.card(alice, "i1")) == []
     assert buttons(stub.card(pair, "i2")) == []
+    # the cards show both interactions closed: their rows are pruned, the lanes stay
+    store = slack.core.store.conn
+    assert store.execute("SELECT interaction_id FROM slack_cards").fetchall() == []
+    assert {lane for (lane,) in store.execute("SELECT lane FROM slack_channels")} == {
+        "dm:alice",
+        "dm:bob",
+        "mpim:alice+bob",
+    }
     customer_side = slack.customers.text()
     assert "SECRET" not in customer_side
     assert "SECRET" not in stub.everything(alice) + stub.everything(bob)

@@ -11,14 +11,13 @@ async def test_monitor_coach_barge_from_slack_sup_1_sup_2_sup_3_sup_4(slack: Sla
     barge message reaches alice and Ann."""
     stub, alice, sam = slack.stub, desk("alice"), desk("sam")
     await slack.slash("alice", "ready")
-    customers = slack.core.engine.customers
-    await slack.act(lambda: customers.arrive("chat", "Ann", "@alice", "hello"))
+    await slack.customer_arrives("Ann", "@alice", "hello")
     await slack.click("alice", alice, "i1", "Accept")
 
     assert await slack.slash("sam", "monitor @alice") == 200
     mirror = stub.card(sam, "i1")
     assert buttons(mirror) == ["Coach", "Barge", "Leave"]
-    await slack.act(lambda: customers.say("Ann", "where is my order"))
+    await slack.customer_says("Ann", "where is my order")
     assert "Ann: where is my order" in stub.thread(sam, mirror.ts)  # SUP-1: hears both sides
 
     await slack.write("sam", sam, "psst", mirror.ts)  # monitoring is silent: refused

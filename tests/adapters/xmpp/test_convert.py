@@ -1,9 +1,10 @@
-"""Pure XMPP conversions: stanza fields → Command, Say → stanza fields (ADP-4, ADP-6, CON-2)."""
+"""Pure XMPP conversions: stanzas → member commands, Say → stanzas (ADP-4, ADP-6, CON-2)."""
 
 from __future__ import annotations
 
 import pytest
 
+from adapters.xmpp import PLUGIN
 from adapters.xmpp.config import XmppConfig
 from adapters.xmpp.convert import (
     Bounce,
@@ -13,19 +14,18 @@ from adapters.xmpp.convert import (
     MessageIn,
     Refuse,
     classify,
-    customer_name,
     effective_show,
     interaction_presence,
-    presence_command,
     presence_show,
+    presence_state,
     routing_address,
     routing_target,
     to_customer,
     to_member,
 )
-from bot.config import ConfigError, load_config
-from bot.events import Command
-from bot.outbound import Priority, Say
+from adapters.xmpp.customers import customer_address
+from bot.config import Config, ConfigError, load_config
+from bot.port import Address, PresenceState, Priority, Say
 
 C = "backline.localhost"
 
@@ -38,7 +38,7 @@ def test_commands_to_the_bot_use_the_console_grammar_adp_4() -> None:
     """ADP-4: the bot JID (bare or bot@) takes commands; the stanza id is the dedupe key."""
     for to in (C, f"bot@{C}", f"bot@{C}/x"):
         assert classify(msg(to, " ready "), C) == MemberCommand(
-            Command("xmpp", "alice@localhost", "ready", "alice@localhost/s1")
+            "alice@localhost", "ready", "alice@localhost/s1"
         )
 
 
@@ -58,9 +58,7 @@ def test_commands_to_the_bot_use_the_console_grammar_adp_4() -> None:
 def test_text_in_an_interaction_contact_is_said_there_adp_4(body: str, text: str) -> None:
     """ADP-4: text to i7@ is ``say`` in i7; ``/CMD`` and bare accept/decline/done act on i7."""
     result = classify(msg(f"i7@{C}", body), C)
-    assert result == MemberCommand(
-        Command("xmpp", "alice@localhost", text, "alice@localhost/s1", "i7")
-    )
+    assert result == MemberCommand("alice@localhost", text, "alice@localhost/s1", "i7")
 
 
 def test_routing_addresses_open_customer_chats_int_2() -> None:
@@ -78,15 +76,11 @@ def test_routing_addresses_open_customer_chats_int_2() -> None:
     assert isinstance(bye, CustomerText) and bye.bye
 
 
-def test_customer_names_are_one_word_and_unique() -> None:
-    """INT-2: names come from the JID; another JID with the same local part gets a suffix."""
-    taken: dict[str, str] = {}
-    assert customer_name("ann@example.org/x", taken) == "Ann"
-    taken["Ann"] = "ann@example.org"
-    assert customer_name("ANN@example.org", taken) == "Ann"
-    assert customer_name("ann@other.net", taken) == "Ann2"
-    assert customer_name("o'brien+1@x.org", {}) == "Obrien1"
-    assert customer_name("example.org", {}) == "Example.org"
+def test_customers_are_keyed_by_bare_jid_not_by_local_part_int_2() -> None:
+    """INT-2: the address book key is the bare JID (lower-cased); ``via`` is not identity."""
+    a = customer_address("Carol@A.test/web", f"support@{C}/x")
+    assert a == Address("xmpp", "carol@a.test", f"support@{C}")
+    assert customer_address("carol@b.test").address != a.address
 
 
 def test_malformed_and_notice_stanzas_adp_4_adp_6() -> None:
@@ -109,17 +103,18 @@ def test_presence_rule_table_adp_4_dir_5() -> None:
     assert presence_show("away", "away") == "away"  # slixmpp reports show as type
     assert presence_show("unavailable", None) == "unavailable"
     assert presence_show("subscribe", None) is None
-    assert [presence_command(s, rules) for s in ("available", "chat", "away", "xa", "dnd")] == [
-        "ready",
-        "ready",
-        "notready",
-        "notready",
-        "notready",
+    ready, not_ready = (PresenceState.READY, None), (PresenceState.NOT_READY, None)
+    assert [presence_state(s, rules) for s in ("available", "chat", "away", "xa", "dnd")] == [
+        ready,
+        ready,
+        not_ready,
+        not_ready,
+        not_ready,
     ]
-    assert presence_command("unavailable", rules) == "logout"
+    assert presence_state("unavailable", rules) == (PresenceState.LOGGED_OFF, None)
     custom = XmppConfig(presence_dnd="not_ready:meeting", presence_away="ignore").presence_map()
-    assert presence_command("dnd", custom) == "notready meeting"
-    assert presence_command("away", custom) is None
+    assert presence_state("dnd", custom) == (PresenceState.NOT_READY, "meeting")
+    assert presence_state("away", custom) is None
     assert effective_show({"phone": "away", "desk": "available"}) == "available"
     assert effective_show({}) == "unavailable"
 
@@ -160,30 +155,36 @@ def test_interaction_state_as_contact_presence_adp_4() -> None:
     assert interaction_presence("i2", "closed", False)[0] == "unavailable"
 
 
+def xmpp_env(**values: str) -> dict[str, str]:
+    return {f"BACKLINE_XMPP_{k.upper()}": v for k, v in values.items()}
+
+
+def load(env: dict[str, str]) -> Config:
+    return load_config(None, env, {"xmpp": PLUGIN})
+
+
 def test_config_refuses_example_secrets_and_bad_rules_adp_4() -> None:
-    """ADP-4: settings are validated; example secrets refuse to start."""
+    """ADP-4: settings are validated with the others; example secrets refuse to start."""
     assert XmppConfig(secret="s3cr3t-for-real").problems() == []
-    problems = " ".join(XmppConfig(secret="change-me").problems())
-    assert "xmpp.secret" in problems
-    bad = XmppConfig(mode="bosh", jid="bot@x.org", secret="s3cr3t-ok", presence_xa="sleepy")
+    for example in ("", "change-me", "changeme", "secret"):
+        with pytest.raises(ConfigError, match=r"xmpp\.secret.*example value"):
+            load(xmpp_env(enabled="true", secret=example))
+    assert "xmpp.secret" in " ".join(XmppConfig(secret="ChangeMe").problems())
+    bad = XmppConfig(jid="bot@x.org", secret="s3cr3t-ok", presence_xa="sleepy")
     text = " ".join(bad.problems())
-    assert "xmpp.mode" in text and "xmpp.presence_xa" in text
-    assert "without '@'" in " ".join(XmppConfig(jid="bot@x.org", secret="s3cr3t-ok").problems())
-    with pytest.raises(ConfigError, match=r"xmpp\.secret"):
-        XmppConfig(secret="").validate()
+    assert "without '@'" in text and "xmpp.presence_xa" in text
+    assert "account like bot@" in " ".join(XmppConfig(mode="client", secret="x1").problems())
+    with pytest.raises(ConfigError) as raised:
+        load(xmpp_env(enabled="true", secret="s3cr3t-ok", mode="bosh", port="70000"))
+    found = "\n".join(raised.value.problems)
+    assert "'xmpp.mode'" in found and "'xmpp.port'" in found  # every problem, at once
+    # a disabled adapter's placeholders do not matter
+    assert not load(xmpp_env(secret="change-me")).xmpp.enabled
 
 
 def test_env_vars_configure_xmpp_ops_1() -> None:
     """OPS-1: BACKLINE_XMPP_* settings reach the adapter's config."""
-    config = load_config(
-        None,
-        {
-            "BACKLINE_XMPP_ENABLED": "true",
-            "BACKLINE_XMPP_SECRET": "s3cr3t-ok",
-            "BACKLINE_XMPP_PORT": "5399",
-            "BACKLINE_XMPP_PRESENCE_DND": "ignore",
-        },
-    )
+    config = load(xmpp_env(enabled="true", secret="s3cr3t-ok", port="5399", presence_dnd="ignore"))
     assert config.xmpp.enabled and config.xmpp.port == 5399
     assert config.xmpp.presence_map()["dnd"] == "ignore"
-    assert config.xmpp.validate() is config.xmpp
+    assert config.xmpp.problems() == []

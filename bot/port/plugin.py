@@ -26,7 +26,11 @@ GROUP = "backline.adapters"
 
 
 class Adapter(Protocol):
-    """A running adapter: connect, listen, send, disconnect."""
+    """A running adapter: connect, listen, send, disconnect.
+
+    Optionally ``health() -> str``: ``up``, or what it is doing instead (``connecting``,
+    ``reconnecting``, ``down``); an adapter without it counts as ``up`` in ``/healthz``.
+    """
 
     name: str
     reaches_everyone: bool  # the console shows every delivery

@@ -32,7 +32,7 @@ WAIT = 20.0
 
 @pytest.fixture(scope="module")
 def echo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``backline-echo`` installed (offline) into a folder of its own, for PYTHONPATH.
+    """``backline-echo`` installed into a folder of its own, for PYTHONPATH.
 
     The build runs on a copy, so no build output lands in the tree, and the test venv never
     sees the plugin: other tests discover only the adapters backline ships.
@@ -47,8 +47,6 @@ def echo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "pip",
             "install",
             "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
             "--disable-pip-version-check",
             "-q",
             "--target",

@@ -1,54 +1,26 @@
-"""The HTTP API for customer work (INT-2): create an interaction, read one back."""
+"""The HTTP API for customer work (INT-2): create an interaction, read one back.
+
+Bodies are checked by ``bot.api_input`` before anything is stored; reads take the store's
+lock, so they show committed state only.
+"""
 
 from __future__ import annotations
 
-import json
+import logging
 from typing import Any
 
 from aiohttp import web
 
+from bot.api_input import Arrival, Refused, clip, decode, parse_request, read_body
 from bot.core import Core
 from bot.errors import CommandError, NotFound
 from bot.interaction.model import Interaction
+from bot.middleware import error
 from bot.port.port import Port
 from bot.port.types import Address
 from bot.port.views import find
 
-API_KINDS = ("chat", "email", "workitem")
-FIELDS = {"kind", "customer", "target", "text", "case"}
-TEXT_KEY = {"chat": "text", "email": "subject", "workitem": "title"}
-
-
-class BadRequest(ValueError):
-    """A request body that cannot be used; the message says exactly why."""
-
-
-def parse_request(body: bytes) -> dict[str, Any]:
-    """Validate a ``POST /api/interactions`` body."""
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise BadRequest("body must be a JSON object")
-    unknown = sorted(set(data) - FIELDS)
-    if unknown:
-        raise BadRequest(
-            f"unknown field(s): {', '.join(unknown)}; known: {', '.join(sorted(FIELDS))}"
-        )
-    for key in ("kind", "customer", "target"):
-        if not isinstance(data.get(key), str) or not data[key].strip():
-            raise BadRequest(f"'{key}' is required and must be a non-empty string")
-    if data["kind"] not in API_KINDS:
-        raise BadRequest(f"'kind' must be one of: {', '.join(API_KINDS)} (voice arrives by SIP)")
-    if not isinstance(data.get("text", ""), str):
-        raise BadRequest("'text' must be a string")
-    case = data.get("case", {})
-    if not isinstance(case, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in case.items()
-    ):
-        raise BadRequest("'case' must be an object of string values")
-    return data
+log = logging.getLogger("backline.api")
 
 
 def describe(ix: Interaction) -> dict[str, Any]:
@@ -68,37 +40,55 @@ def describe(ix: Interaction) -> dict[str, Any]:
     }
 
 
+def check_target(core: Core, target: str) -> None:
+    """Refuse a target nobody answers, before anything about the customer is looked at."""
+    if target.startswith("vm:"):
+        raise CommandError("Only a call can leave a voicemail; the API takes no calls.")
+    core.directory.resolve(target)
+
+
 def routes(core: Core) -> list[web.RouteDef]:
     """The API routes for ``core``; API customers are ``api:NAME`` in the address book."""
     api = Port(core, "api")
 
+    async def arrive(arrival: Arrival) -> str:
+        async with core.store.lock:
+            check_target(core, arrival.target)
+        return await api.customer_arrived(
+            Address("api", arrival.customer),
+            arrival.kind,
+            arrival.target,
+            arrival.text,
+            display=arrival.customer,
+            case=arrival.case,
+        )
+
     async def create(request: web.Request) -> web.Response:
         try:
-            data = parse_request(await request.read())
-        except BadRequest as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        try:
-            iid = await api.customer_arrived(
-                Address("api", data["customer"]),
-                data["kind"],
-                data["target"],
-                data.get("text", ""),
-                display=data["customer"],
-                case=data.get("case"),
-            )
+            iid = await arrive(parse_request(decode(await read_body(request))))
+        except Refused as exc:
+            return refuse(request, exc.status, exc.message)
         except NotFound as exc:
-            return web.json_response({"error": exc.message}, status=404)
+            return refuse(request, 404, exc.message)
         except CommandError as exc:
-            return web.json_response({"error": exc.message}, status=422)
-        ix = find(core, iid)
-        assert ix is not None, "an interaction just created is stored"
-        return web.json_response(describe(ix), status=201)
+            return refuse(request, 422, exc.message)
+        return await show_one(iid, 201)
 
     async def show(request: web.Request) -> web.Response:
-        iid = request.match_info["id"]
-        ix = find(core, iid)
-        if ix is None:
-            return web.json_response({"error": f"no interaction {iid}"}, status=404)
-        return web.json_response(describe(ix))
+        return await show_one(request.match_info["id"])
+
+    async def show_one(iid: str, status: int = 200) -> web.Response:
+        async with core.store.lock:
+            ix = find(core, iid)
+            shown = describe(ix) if ix is not None else None
+        if shown is None:
+            return error(404, f"no interaction {clip(iid)}")
+        return web.json_response(shown, status=status)
 
     return [web.post("/api/interactions", create), web.get("/api/interactions/{id}", show)]
+
+
+def refuse(request: web.Request, status: int, message: str) -> web.Response:
+    """Log and answer a refused request; ``message`` holds user data only clipped."""
+    log.info("api: %s %s refused %d: %s", request.method, clip(request.path), status, message)
+    return error(status, message)

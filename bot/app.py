@@ -9,10 +9,12 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from bot.access_log import AccessLog
 from bot.clock import SystemClock
 from bot.config import Config
 from bot.core import Core
 from bot.http import build_http_app
+from bot.loop_watch import PauseWatch
 from bot.port.plugin import Adapter, Plugin, discover
 from bot.port.port import Port
 from bot.storage.sqlite import Synchronous
@@ -21,12 +23,8 @@ log = logging.getLogger("backline.app")
 
 
 async def reload_on_signal(core: Core) -> None:
-    """SIGHUP: reload the rules between commands, like an admin's `reload` (RUL-5)."""
-
-    async def reload() -> list[str]:
-        return core.reload_rules()
-
-    problems = await core.act(reload)
+    """SIGHUP: reload the rules while commands go on, like an admin's `reload` (RUL-5)."""
+    problems = await core.reload()
     if problems:
         log.warning("SIGHUP: rules not reloaded, the old rules stay: %s", "; ".join(problems))
     else:
@@ -58,9 +56,9 @@ async def serve(config: Config, plugins: Mapping[str, Plugin] | None = None) -> 
     config.data_dir.mkdir(parents=True, exist_ok=True)
     durable: Synchronous = "FULL" if config.storage.synchronous == "full" else "NORMAL"
     core = Core.open(config.rules_dir, config.database, SystemClock(), synchronous=durable)
-    http = build_http_app(core)
+    http = build_http_app(core, api_token=config.http.api_token)
     adapters = build_adapters(config, core, http, plugins)
-    runner = web.AppRunner(http)
+    runner = web.AppRunner(http, access_log_class=AccessLog)
     await runner.setup()
     await web.TCPSite(runner, config.http.host, config.http.port).start()
     stop = asyncio.Event()
@@ -72,6 +70,8 @@ async def serve(config: Config, plugins: Mapping[str, Plugin] | None = None) -> 
         signal.SIGHUP, lambda: tasks.append(asyncio.create_task(reload_on_signal(core)))
     )
     print(f"backline listening on http://{config.http.host}:{config.http.port}", flush=True)
+    pauses = PauseWatch(core.metrics)
+    pauses.start()
     try:
         for adapter in adapters:
             await adapter.start()
@@ -83,5 +83,6 @@ async def serve(config: Config, plugins: Mapping[str, Plugin] | None = None) -> 
         for adapter in reversed(adapters):
             await adapter.stop()
             core.delivery.detach(adapter)
+        await pauses.stop()
         await runner.cleanup()
         core.store.close()

@@ -1,7 +1,9 @@
 """Time for the core: a real clock for running, a fake one for scripts and tests.
 
 Everything that waits (offer timeouts, wait-for-agent, retention) schedules on a clock,
-so a script's ``tick 30s`` or a test's ``advance`` fires timers in zero real time.
+so a script's ``tick 30s`` or a test's ``advance`` fires timers in zero real time. A
+cancelled timer lets go of its callback at once (asyncio's handles do the same), so the
+closure and the interaction it holds are freed long before the timer would have been due.
 """
 
 from __future__ import annotations
@@ -57,15 +59,14 @@ class SystemClock:
             task.add_done_callback(self._tasks.discard)
 
 
-@dataclass(order=True)
+@dataclass(order=True, slots=True)
 class _Pending:
     when: float
     seq: int
-    callback: TimerCallback = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
+    callback: TimerCallback | None = field(compare=False)  # None once cancelled
 
     def cancel(self) -> None:
-        self.cancelled = True
+        self.callback = None
 
 
 class FakeClock:
@@ -91,10 +92,11 @@ class FakeClock:
         until = self._now + seconds
         while self._queue and self._queue[0].when <= until:
             pending = heapq.heappop(self._queue)
-            if pending.cancelled:
+            callback = pending.callback
+            if callback is None:
                 continue
             self._now = max(self._now, pending.when)
-            result = pending.callback()
+            result = callback()
             if result is not None:
                 await result
         self._now = until

@@ -33,6 +33,8 @@ class HttpConfig:
 
     host: str = "127.0.0.1"
     port: int = port(8080)
+    # ``Authorization: Bearer`` token the API requires; empty: none (loopback only, please).
+    api_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
+from bot import heap
 from bot.addresses import AddressBook
 from bot.clock import Clock
 from bot.delivery import Delivery
+from bot.directory.plan import Plan
+from bot.directory.reload import read_rules, reload_in_steps
 from bot.directory.service import Directory
+from bot.directory.stored import peek
 from bot.dispatch.commands import command_table
 from bot.dispatch.pipeline import STEPS, new_ref, run
 from bot.dispatch.table import CommandTable
@@ -25,7 +30,6 @@ from bot.metrics import Metrics
 from bot.outbound import Priority, Say
 from bot.port.types import Unsupported
 from bot.rules.check import Rules, load_rules
-from bot.rules.errors import RulesInvalid
 from bot.storage import Store
 from bot.storage.sqlite import Synchronous
 
@@ -43,7 +47,11 @@ class Core:
         self.rules = rules
         self.policy = rules.policy
         self.directory = Directory(
-            store, clock, rules.directory, index_groups=rules.policy.groups.searchable
+            store,
+            clock,
+            rules.directory,
+            index_groups=rules.policy.groups.searchable,
+            digest=rules.directory_digest,
         )
         self.commands: CommandTable = command_table()
         self.addresses = AddressBook(store)
@@ -60,6 +68,7 @@ class Core:
             self.engine.restore()
             self.engine.recount_load()
             self.directory.became_available.clear()
+        heap.settle()  # what start-up built is never walked by the collector again
         self._schedule_retention()
 
     @classmethod
@@ -72,7 +81,9 @@ class Core:
         synchronous: Synchronous = "NORMAL",
     ) -> Core:
         """Load the rules (raising ``RulesInvalid``) and open the store."""
-        rules = load_rules(rules_dir)  # invalid rules never create or touch a database
+        # Invalid rules never create or touch a database; an unchanged directory file is
+        # taken from the store instead of being parsed again.
+        rules = load_rules(rules_dir, known=peek(database))
         return cls(Store(database, synchronous=synchronous), clock, rules)
 
     async def handle(
@@ -253,17 +264,61 @@ class Core:
         return any(ix.kind in CUSTOMER_KINDS for ix in self.engine.interactions_of(member_id))
 
     def reload_rules(self) -> list[str]:
-        """Reload directory, policy and machines; on any error keep the old rules (RUL-5)."""
-        try:
-            rules = load_rules(self.rules.folder)
-        except RulesInvalid as exc:
-            log.warning("rules reload refused: %s", exc)
-            return [str(e) for e in exc.errors]
+        """Reload directory, policy and machines at once; on any error keep the old rules (RUL-5).
+
+        This runs inside the caller's command; ``reload`` is the way that never holds
+        commands up.
+        """
+        if self.directory.loading:
+            return ["a reload is already under way; try again in a moment"]
+        rules = read_rules(self)
+        if isinstance(rules, list):
+            return rules
         stranded = self.engine.unplaceable(rules.machines)
         if stranded:
             return stranded
+        self.directory.load(
+            rules.directory,
+            index_groups=rules.policy.groups.searchable,
+            digest=rules.directory_digest,
+        )
+        self._use(rules)
+        return []
+
+    async def reload(self) -> list[str]:
+        """Reload the rules while commands go on (SIGHUP); on any error keep the old rules.
+
+        The files are read and the directory's changes planned in a worker thread; the
+        rows are written in short steps between commands; memory and the new rules are
+        swapped in with one short transaction (see ``Directory.write_steps``).
+        """
+        if self.directory.loading:
+            return ["a reload is already under way"]
+        self.directory.loading = True
+        try:
+            return await reload_in_steps(self)
+        finally:
+            self.directory.loading = False
+
+    def use_rules(self, rules: Rules, plan: Plan | None) -> list[str]:
+        """The last step of ``reload``: swap in the planned directory and the new rules.
+
+        A live interaction stranded by the new machines (one may have moved while the
+        directory was written) keeps the old machines, policy and triggers.
+        """
+        if plan is not None:
+            self.directory.swap(plan)
+        stranded = self.engine.unplaceable(rules.machines)
+        if stranded:
+            self.rules = replace(
+                self.rules, directory=rules.directory, directory_digest=rules.directory_digest
+            )
+            return stranded
+        self._use(rules)
+        return []
+
+    def _use(self, rules: Rules) -> None:
         self.rules, self.policy = rules, rules.policy
-        self.directory.load(rules.directory, index_groups=rules.policy.groups.searchable)
         self.engine.reload_machines(rules.machines)
         self.automation.triggers = rules.triggers
-        return []
+        heap.refreeze()

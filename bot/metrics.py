@@ -14,9 +14,11 @@ from prometheus_client.registry import Collector
 if TYPE_CHECKING:
     from bot.dispatch.turn import Turn
 
+PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
 
 class Metrics:
-    """Command counts and latency, and available members per group."""
+    """Commands, HTTP requests, event-loop lag, GC pauses and available members per group."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -31,6 +33,25 @@ class Metrics:
             "Time to handle and commit a command",
             registry=self.registry,
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
+        )
+        self.requests = Counter(
+            "backline_requests",
+            "HTTP requests answered, by route template (unmatched: no route) and status code",
+            ["route", "code"],
+            registry=self.registry,
+        )
+        self.loop_lag = Histogram(
+            "backline_event_loop_lag_seconds",
+            "How late a 10 ms event-loop probe woke up",
+            registry=self.registry,
+            buckets=PAUSE_BUCKETS,
+        )
+        self.gc_pause = Histogram(
+            "backline_gc_pause_seconds",
+            "Garbage-collection pauses, by generation",
+            ["generation"],
+            registry=self.registry,
+            buckets=PAUSE_BUCKETS,
         )
 
     def watch_availability(self, counts: Callable[[], Mapping[str, int]]) -> None:

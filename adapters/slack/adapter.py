@@ -4,7 +4,9 @@ Every listener commits its command through the port *before* it acknowledges, so
 after the ack can never lose a command (a crash before it gets no ack, and Slack retries;
 the retry's key makes it act once). Commands take milliseconds, well inside Slack's three
 seconds; the slow Web API work they queue (replies, cards) starts after the ack is written
-and is paced in the background by ``outlet.Outlet``. Listeners only convert (``convert.py``).
+and is paced in the background by ``outlet.Outlet``. Listeners only convert (``convert.py``,
+``messages.py``, ``modal.py``); text is decoded once, here at the edge, and escaped on the
+way out. ``auth.test`` runs at start-up, so no ack waits for it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.config import SlackConfig
 from adapters.slack.convert import (
@@ -30,12 +35,19 @@ from adapters.slack.convert import (
     OpenTarget,
     Typed,
     from_action,
-    from_message,
     from_slash,
+)
+from adapters.slack.failures import error_code
+from adapters.slack.messages import from_event, meaning
+from adapters.slack.modal import (
+    MEMBER_BLOCK,
+    TEXT_BLOCK,
+    errors,
     from_view_submission,
     target_modal,
 )
 from adapters.slack.outlet import TYPED_IN, Outlet
+from adapters.slack.ratelimit import LimitedClient, MethodLimits
 from adapters.slack.recent import Recent
 from adapters.slack.threads import Threads
 from bot.port import Batch, Port, Reply
@@ -47,11 +59,16 @@ EVENTS = ("message", "app_home_opened")  # manifest.yaml subscribes to exactly t
 
 @dataclass(frozen=True)
 class Where:
-    """Where a command's reply goes: ``url`` (response_url), ``thread`` or ``top`` (desk)."""
+    """Where a command's reply goes: ``url``, ``thread``, ``top`` (desk) or ``modal``.
+
+    ``url`` is a response_url; in a ``modal`` a refusal goes back in the submission's ack;
+    ``channel`` is where the Slack user wrote, for one who is not in the directory.
+    """
 
     how: str
     url: str = ""
     iid: str = ""
+    channel: str = ""
 
 
 class SlackAdapter:
@@ -63,14 +80,24 @@ class SlackAdapter:
     def __init__(self, config: SlackConfig, port: Port, http: web.Application | None) -> None:
         self.config = config
         self.port = port
-        self.client = AsyncWebClient(
-            token=config.bot_token, base_url=config.api_base_url, retry_handlers=[]
+        self.client = LimitedClient(
+            MethodLimits(paced=config.pace_seconds > 0),
+            token=config.bot_token,
+            base_url=config.api_base_url,
+            retry_handlers=[],
         )
         self.threads = Threads(port.store)
         self.outlet = Outlet(port, self.client, self.threads, config.pace_seconds)
         self.verifier = SignatureVerifier(config.signing_secret)
+        self.identity: AsyncSlackResponse | None = None  # auth.test, asked once at start-up
+
+        async def authorize() -> AuthorizeResult:  # bolt passes a callable what it names
+            return await self._authorize()
+
         self.app = AsyncApp(
-            client=self.client,
+            # bolt's own client carries no token: bolt takes it from ``_authorize``
+            client=AsyncWebClient(base_url=config.api_base_url, retry_handlers=[]),
+            authorize=authorize,
             signing_secret=config.signing_secret,
             process_before_response=True,  # the listener's return is the ack: commit first
             request_verification_enabled=config.mode == "http",
@@ -85,8 +112,12 @@ class SlackAdapter:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Read the bookkeeping; connect Socket Mode if configured."""
+        """Read the bookkeeping, ask ``auth.test`` who the bot is; connect Socket Mode."""
         self.threads.open()
+        try:
+            await self._authorize()
+        except SlackApiError as exc:  # bolt asks again on the first request
+            log.error("slack auth.test failed at start-up: %s", error_code(exc) or exc)
         if self.config.mode == "socket":
             self.socket = AsyncSocketModeHandler(
                 self.app, self.config.app_token, web_client=self.client
@@ -99,6 +130,19 @@ class SlackAdapter:
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.outlet.pacer.stop()
+
+    async def _authorize(self) -> AuthorizeResult:
+        """Who the bot is in its workspace: ``auth.test`` once, then remembered."""
+        if self.identity is None:
+            self.identity = await self.client.auth_test()
+        return AuthorizeResult.from_auth_test_response(
+            bot_token=self.config.bot_token, auth_test_response=self.identity
+        )
+
+    def names(self, user: str) -> str | None:
+        """The directory member behind a Slack user id."""
+        found = self.port.member(user)
+        return found.id if found is not None else None
 
     async def send(self, batch: Batch) -> None:
         """One commit's messages for Slack members, and its cards to refresh."""
@@ -148,7 +192,7 @@ class SlackAdapter:
         self.app.event("app_home_opened")(self._on_home)
 
     async def _on_slash(self, ack: Ack, body: dict[str, Any]) -> None:
-        typed = from_slash(body)
+        typed = from_slash(body, self.names)
         if typed is not None:
             await self.run(typed, Where("url", url=str(body.get("response_url", ""))))
         await ack()
@@ -169,26 +213,80 @@ class SlackAdapter:
         view = target_modal(found.verb, found.interaction)
 
         async def open_it() -> None:
-            await self.client.views_open(trigger_id=found.trigger_id, view=view)
+            try:
+                await self.client.views_open(trigger_id=found.trigger_id, view=view)
+            except SlackApiError as exc:  # an expired trigger cannot be retried: say so
+                why = error_code(exc) or "refused"
+                text = (
+                    f"Slack could not open the {found.verb} form ({why}); type "
+                    f"`!{found.verb} TARGET` in this thread instead."
+                )
+                self.outlet.reply_in_thread(member.id, found.interaction, text)
 
         self.outlet.submit(f"modal:{member.id}", open_it, f"the {found.verb} form")
 
     async def _on_view(self, ack: Ack, body: dict[str, Any]) -> None:
-        typed = from_view_submission(body)
-        if typed is not None:
-            await self.run(typed, Where("thread", iid=typed.context or ""))
-        await ack()
+        """The target modal: checked, committed, then acked — with errors if it cannot work."""
+        submitted = from_view_submission(body, self.names)
+        if submitted is None:
+            await ack()
+            return
+        if submitted.picked and submitted.typed:
+            await ack(**errors(TEXT_BLOCK, "Pick a member or type a target, not both."))
+            return
+        target = submitted.typed
+        if submitted.picked:
+            member = self.names(submitted.picked)
+            if member is None:
+                text = "Not in backline's directory; ask an admin to `link` them."
+                await ack(**errors(MEMBER_BLOCK, text))
+                return
+            target = f"@{member}"
+        if not target:
+            await ack(**errors(MEMBER_BLOCK, "Pick a member, or type a target below."))
+            return
+        typed = Typed(
+            submitted.user, f"{submitted.verb} {target}", submitted.key, submitted.interaction
+        )
+        reply = await self.run(typed, Where("modal", iid=submitted.interaction))
+        if reply.outcome in ("refused", "error"):
+            await ack(**errors(TEXT_BLOCK if submitted.typed else MEMBER_BLOCK, reply.text))
+        else:
+            await ack()
 
     async def _on_message(self, ack: Ack, body: dict[str, Any]) -> None:
         event = body.get("event") or {}
-        card = self.threads.card_at(str(event.get("channel")), str(event.get("thread_ts")))
-        typed = from_message(event, body.get("event_id"), card.iid if card else None)
-        if typed is not None and card is None:
-            await self.run(typed, Where("top"))
-        elif typed is not None and card is not None:
-            echo = (card.lane, card.iid, str(event.get("text", "")).strip())
-            await self.run(typed, Where("thread", iid=card.iid), echo)
+        channel = str(event.get("channel"))
+        written = from_event(event, body.get("event_id"), self.names)
+        if written is None:
+            await ack()
+            return
+        card = self.threads.card_at(channel, written.thread) if written.thread else None
+        iid = card.iid if card is not None else None
+        meant = meaning(written, iid, self._files_reach(iid))
+        where = Where("thread", iid=iid, channel=channel) if iid else Where("top", channel=channel)
+        if meant.note:
+            self._answer_note(written.user, where, meant.note)
+        typed = meant.typed
+        if typed is not None and card is not None and typed.text.startswith("say "):
+            await self.run(typed, where, (card.lane, card.iid, typed.text[4:]))
+        elif typed is not None:
+            await self.run(typed, where)
         await ack()
+
+    def _files_reach(self, iid: str | None) -> bool:
+        """Whether files shared in ``iid``'s thread may go on as links: not to a customer."""
+        view = self.port.interaction_view(iid, None) if iid else None
+        return view is not None and (view.kind == "consultation" or not view.customer)
+
+    def _answer_note(self, user: str, where: Where, text: str) -> None:
+        member = self.names(user)
+        if member is None:
+            self.outlet.reply_stranger(user, where.channel, text)
+        elif where.iid:
+            self.outlet.reply_in_thread(member, where.iid, text)
+        else:
+            self.outlet.reply_top(member, text)
 
     async def _on_home(self, ack: Ack, body: dict[str, Any]) -> None:
         await ack()
@@ -202,7 +300,7 @@ class SlackAdapter:
 
     async def run(
         self, typed: Typed, where: Where, echo: tuple[str, str, str] | None = None
-    ) -> None:
+    ) -> Reply:
         """Commit one command through the port; its reply is queued where ``where`` says.
 
         Raises what the port raised: the listener then never acks, and Slack retries.
@@ -222,6 +320,7 @@ class SlackAdapter:
             TYPED_IN.reset(token)
         if reply.member is not None and reply.member in self.home_seen:
             self.outlet.publish_home(reply.member)
+        return reply
 
     def _answer(self, typed: Typed, where: Where, reply: Reply) -> None:
         """Queue the reply; a retry is answered only if this process never answered it.
@@ -239,14 +338,18 @@ class SlackAdapter:
             self.answered.count(typed.key)
         if where.how == "url" and where.url:
             self.outlet.reply_via(where.url, member or "", reply.text)
+        elif where.how == "modal" and reply.outcome in ("refused", "error"):
+            return  # the modal shows it, in the submission's ack
+        elif member is None and where.channel:
+            self.outlet.reply_stranger(typed.user, where.channel, reply.text)
         elif member is None:
             log.warning("reply to unknown slack user %s dropped: %s", typed.user, reply.text)
-        elif where.how == "thread" and where.iid:
+        elif where.how in ("thread", "modal") and where.iid:
             self.outlet.reply_in_thread(member, where.iid, reply.text)
         else:
             self.outlet.reply_top(member, reply.text)
 
 
 def _recognised(body: Mapping[str, Any]) -> bool:
-    """A slash command, an interactivity payload or an Events API envelope."""
-    return bool(body.get("command") or body.get("type"))
+    """A slash command, an interactivity payload, an Events API envelope or an SSL check."""
+    return bool(body.get("command") or body.get("type") or body.get("ssl_check") == "1")

@@ -1,7 +1,9 @@
 """Pure Block Kit: interaction cards (one per thread) and the App Home tab.
 
 The port's read models (``InteractionView``, ``HomeView``) go in; these functions only shape
-blocks, so what a member sees is testable without any I/O.
+blocks, so what a member sees is testable without any I/O. Every text from the core is
+untrusted (it carries customers' names and words, case data): it is escaped, mentions
+become Slack's, and the blocks are bounded by Slack's limits (``limits.fit_blocks``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.slack.convert import EMOJI, _escape, _section
+from adapters.slack.convert import EMOJI, section
+from adapters.slack.limits import SECTION, VIEW_BLOCKS, fit_blocks, shorten, split
+from adapters.slack.mrkdwn import Users, escape, to_slack
 from bot.port import HomeView, InteractionView
 
 Block = dict[str, Any]
@@ -22,43 +26,65 @@ CONTROLS = (
     ("conference", "Conference", "bl_conference"),
     ("end", "End", "bl_end"),
 )
+CASE_SECTIONS = 5  # case data beyond five sections' worth is cut
+HOME_FIXED = 8  # the Home tab's blocks besides My Messages (and one "more" line)
 
 
-def card_blocks(view: InteractionView) -> list[Block]:
+def card_blocks(view: InteractionView, users: Users) -> list[Block]:
     """The card: header, facts, then the buttons this viewer may press now."""
-    title = f"{view.label}"
-    facts = [f"*State:* {view.state}"]
+    facts = [f"*State:* {escape(view.state)}"]
     if view.owner:
-        facts.append(f"*Owner:* @{view.owner}")
+        facts.append(f"*Owner:* {to_slack('@' + view.owner, users)}")
     if view.customer and view.kind != "consultation":
-        facts.append(f"*Customer:* {_escape(view.customer)}")
+        facts.append(f"*Customer:* {escape(view.customer)}")
     if view.parent:
-        facts.append(f"*About:* {view.parent}")
+        facts.append(f"*About:* {escape(view.parent)}")
     if view.role:
         you = view.role + ("" if view.connected else ", left") + (", done" if view.done else "")
-        facts.append(f"*You:* {you}")
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        _section(" · ".join(facts)),
-    ]
+        facts.append(f"*You:* {escape(you)}")
+    blocks: list[Block] = [_header(view.label), section(" · ".join(facts))]
     if view.case:
-        blocks.append(_section("\n".join(f"*{_escape(k)}:* {_escape(v)}" for k, v in view.case)))
+        blocks += _case(view.case)
     if view.parties:
-        blocks.append(_context("With: " + ", ".join(view.parties)))
+        blocks.append(_context("With: " + to_slack(", ".join(view.parties), users)))
     if view.gone:
-        blocks.append(_context(f":hourglass: {view.gone}"))
-    buttons = _buttons(view)
-    if buttons:
-        blocks.append({"type": "actions", "block_id": f"card:{view.iid}", "elements": buttons})
+        blocks.append(_context(f":hourglass: {escape(view.gone)}"))
+    blocks += _actions(view)
     if view.offered and view.offer_expires is not None:
         at = int(view.offer_expires)
         blocks.append(_context(f"Offer expires <!date^{at}^{{time_secs}}|at {at}>"))
-    return blocks
+    return fit_blocks(blocks)
+
+
+def minimal_card(view: InteractionView) -> list[Block]:
+    """A card Slack cannot refuse: id, kind, state and buttons, so the thread still exists."""
+    text = f"*State:* {escape(view.state)} · the rest of this card could not be shown"
+    blocks = [_header(f"{view.iid} {view.kind}"), section(text), *_actions(view)]
+    return fit_blocks(blocks)
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": escape(text)}}
+
+
+def _case(case: Sequence[tuple[str, str]]) -> list[Block]:
+    text = "\n".join(f"*{escape(k)}:* {escape(v)}" for k, v in case)
+    pieces = split(text, SECTION)
+    if len(pieces) > CASE_SECTIONS:
+        pieces = [*pieces[: CASE_SECTIONS - 1], shorten(pieces[CASE_SECTIONS - 1], SECTION)]
+    return [section(piece) for piece in pieces]
+
+
+def _actions(view: InteractionView) -> list[Block]:
+    buttons = _buttons(view)
+    if not buttons:
+        return []
+    return [{"type": "actions", "block_id": f"card:{view.iid}", "elements": buttons}]
 
 
 def card_text(view: InteractionView) -> str:
     """The notification/fallback text of a card."""
-    return f"{view.label} — {view.state}"
+    return escape(f"{view.label} — {view.state}")
 
 
 def _buttons(view: InteractionView) -> list[Block]:
@@ -110,6 +136,7 @@ def _button(label: str, action_id: str, value: str, style: str | None = None) ->
 
 
 def _context(text: str) -> Block:
+    """A context line of mrkdwn ``text`` (escaped already)."""
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
@@ -123,18 +150,18 @@ def presence_options(reasons: Sequence[str]) -> list[tuple[str, str]]:
     return options
 
 
-def home_blocks(home: HomeView) -> dict[str, Any]:
+def home_blocks(home: HomeView, users: Users) -> dict[str, Any]:
     """The ``views.publish`` view: presence selector, My Messages, mailboxes, interactions."""
     options = [
-        {"text": {"type": "plain_text", "text": label}, "value": command}
+        {"text": {"type": "plain_text", "text": escape(label)}, "value": escape(command)}
         for label, command in presence_options(home.reasons)
     ]
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{home.name} — backline"}},
+        _header(f"{home.name} — backline"),
         {
             "type": "section",
             "block_id": "presence",
-            "text": {"type": "mrkdwn", "text": f"*Presence:* {home.presence}"},
+            "text": {"type": "mrkdwn", "text": f"*Presence:* {escape(home.presence)}"},
             "accessory": {
                 "type": "static_select",
                 "action_id": "bl_presence",
@@ -143,17 +170,30 @@ def home_blocks(home: HomeView) -> dict[str, Any]:
             },
         },
         {"type": "divider"},
-        _section(f"*My Messages* ({home.unread} new)"),
+        section(f"*My Messages* ({home.unread} new)"),
     ]
-    for priority, line, status in home.messages:
+    shown = home.messages[: VIEW_BLOCKS - HOME_FIXED]
+    for priority, line, status in shown:
         bold = "*" if status == "new" else ""
-        blocks.append(_context(f"{EMOJI[priority]} {bold}{_escape(line)}{bold}"))
+        blocks.append(_context(f"{EMOJI[priority]} {bold}{to_slack(line, users)}{bold}"))
+    if len(home.messages) > len(shown):
+        blocks.append(_context(f"… and {len(home.messages) - len(shown)} more: `/bl messages`"))
     if not home.messages:
         blocks.append(_context("No messages."))
-    boxes = [f"`{box}` {new} new, {old} old" for box, new, old in home.mailboxes]
+    boxes = [f"`{escape(box)}` {new} new, {old} old" for box, new, old in home.mailboxes]
+    live = "\n".join(to_slack(line, users) for line in home.interactions)
     blocks += [
         {"type": "divider"},
-        _section("*Mailboxes:* " + (" · ".join(boxes) if boxes else "none")),
-        _section("*Live interactions:*\n" + ("\n".join(home.interactions) or "none")),
+        section("*Mailboxes:* " + (" · ".join(boxes) if boxes else "none")),
+        section("*Live interactions:*\n" + (live or "none")),
     ]
-    return {"type": "home", "blocks": blocks}
+    return {"type": "home", "blocks": fit_blocks(blocks, VIEW_BLOCKS)}
+
+
+def minimal_home(home: HomeView) -> dict[str, Any]:
+    """A Home tab Slack cannot refuse: who, presence and how many messages are new."""
+    text = f"*Presence:* {escape(home.presence)} · *My Messages:* {home.unread} new"
+    return {
+        "type": "home",
+        "blocks": fit_blocks([_header(f"{home.name} — backline"), section(text)]),
+    }

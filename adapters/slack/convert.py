@@ -1,16 +1,18 @@
 """Pure conversions for Slack: payloads in → ``Typed``; ``Say`` out → Web API arguments.
 
 Like bolt's ``to_bolt_request``/``to_http_response``: total functions, no I/O. Anything a
-payload lacks becomes ``None`` ("not a command"), never an exception.
+payload lacks becomes ``None`` ("not a command"), never an exception. Text is decoded on
+the way in and escaped on the way out (``mrkdwn``), then bounded (``limits``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.slack.limits import MESSAGE_BLOCKS, MESSAGE_TEXT, SECTION, clip, shorten, split
+from adapters.slack.mrkdwn import Names, Users, decode, to_slack, unescape
 from bot.port import Priority, Say
 
 PLATFORM = "slack"
@@ -69,18 +71,18 @@ class OpenTarget:
     trigger_id: str
 
 
-def from_slash(form: Mapping[str, Any]) -> Typed | None:
+def from_slash(form: Mapping[str, Any], names: Names) -> Typed | None:
     """``/bl TEXT`` → the same command the console takes; the trigger id dedupes retries."""
     user, trigger = form.get("user_id"), form.get("trigger_id")
     if not isinstance(user, str) or not isinstance(trigger, str):
         return None
-    text = str(form.get("text") or "").strip() or "help"
+    text = decode(str(form.get("text") or ""), names).strip() or "help"
     return Typed(user, text, key=f"slack:slash:{trigger}")
 
 
 def from_action(body: Mapping[str, Any]) -> Typed | OpenTarget | None:
     """A ``block_actions`` click → a command in the card's interaction, or a modal to open."""
-    user = _get(body, "user", "id")
+    user = dig(body, "user", "id")
     actions = body.get("actions")
     if not isinstance(user, str) or not isinstance(actions, list) or not actions:
         return None
@@ -90,8 +92,8 @@ def from_action(body: Mapping[str, Any]) -> Typed | OpenTarget | None:
     action_id, value = action.get("action_id"), action.get("value")
     key = f"slack:action:{body.get('trigger_id')}:{action.get('action_ts')}"
     if action_id == "bl_presence":
-        chosen = _get(action, "selected_option", "value")
-        return Typed(user, chosen, key=key) if isinstance(chosen, str) else None
+        chosen = dig(action, "selected_option", "value")  # escaped, as the Home tab sent it
+        return Typed(user, unescape(chosen), key=key) if isinstance(chosen, str) else None
     if not isinstance(value, str) or not value:
         return None
     if action_id in VERBS:
@@ -103,94 +105,36 @@ def from_action(body: Mapping[str, Any]) -> Typed | OpenTarget | None:
     return None
 
 
-def from_view_submission(body: Mapping[str, Any]) -> Typed | None:
-    """The target modal submitted → ``consult|transfer|conference TARGET`` in its interaction."""
-    user, view = _get(body, "user", "id"), body.get("view")
-    if not isinstance(user, str) or not isinstance(view, Mapping):
-        return None
-    if view.get("callback_id") != TARGET_CALLBACK:
-        return None
-    try:
-        meta = json.loads(str(view.get("private_metadata") or ""))
-    except json.JSONDecodeError:
-        return None
-    target = _get(view, "state", "values", "target", "target", "value")
-    if not isinstance(meta, dict) or not isinstance(target, str) or not target.strip():
-        return None
-    verb, iid = meta.get("verb"), meta.get("interaction")
-    if verb not in TARGETED.values() or not isinstance(iid, str):
-        return None
-    key = f"slack:view:{view.get('id')}:{view.get('hash')}"
-    return Typed(user, f"{verb} {target.strip()}", key=key, context=iid)
+def message_args(
+    channel: str, say: Say, users: Users, thread_ts: str | None = None, prefix: str = ""
+) -> list[dict[str, Any]]:
+    """``chat.postMessage`` arguments for one delivery: one call per 40,000 characters.
 
-
-def from_message(
-    event: Mapping[str, Any], event_id: str | None, thread_of: str | None
-) -> Typed | None:
-    """A member's DM message: in an interaction's thread it is ``say``; at top level a command.
-
-    ``thread_of`` is the interaction whose thread it was written in (bookkeeping knows).
-    In a thread, ``!COMMAND`` runs a command in that interaction.
+    A notice is one coloured attachment (its ``fallback`` is the notification), so its
+    text shows once.
     """
-    user, text = event.get("user"), event.get("text")
-    if event.get("subtype") or event.get("bot_id") or not isinstance(user, str):
-        return None
-    if not isinstance(text, str) or not text.strip():
-        return None
-    key = f"slack:event:{event_id}" if event_id else None
-    text = text.strip()
-    if event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
-        if thread_of is None:
-            return None
-        if text.startswith(THREAD_COMMAND_PREFIX):
-            return Typed(user, text[1:].strip(), key=key, context=thread_of)
-        return Typed(user, f"say {text}", key=key, context=thread_of)
-    return Typed(user, text, key=key)
-
-
-def message_args(channel: str, say: Say, thread_ts: str | None = None) -> dict[str, Any]:
-    """``chat.postMessage`` arguments for one delivery; notices carry their priority colour."""
-    args: dict[str, Any] = {"channel": channel, "text": say.text}
-    if thread_ts:
-        args["thread_ts"] = thread_ts
-    if say.notice:
-        args["attachments"] = [
-            {
-                "color": COLOURS[say.priority],
-                "blocks": [_section(f"{EMOJI[say.priority]} {_escape(say.text)}")],
-            }
-        ]
-    return args
-
-
-def target_modal(verb: str, iid: str) -> dict[str, Any]:
-    """The modal that asks whom to consult, transfer or conference."""
-    return {
-        "type": "modal",
-        "callback_id": TARGET_CALLBACK,
-        "private_metadata": json.dumps({"verb": verb, "interaction": iid}),
-        "title": {"type": "plain_text", "text": f"{verb.capitalize()} {iid}"[:24]},
-        "submit": {"type": "plain_text", "text": verb.capitalize()},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "target",
-                "label": {"type": "plain_text", "text": "To whom? @member, group:NAME, skill:NAME"},
-                "element": {"type": "plain_text_input", "action_id": "target"},
-            }
-        ],
+    text = prefix + to_slack(say.text, users)
+    where: dict[str, Any] = {"channel": channel, **({"thread_ts": thread_ts} if thread_ts else {})}
+    if not say.notice:
+        return [{**where, "text": piece} for piece in split(text, MESSAGE_TEXT)]
+    pieces = split(f"{EMOJI[say.priority]} {text}", SECTION)
+    if len(pieces) > MESSAGE_BLOCKS:
+        pieces = [*pieces[: MESSAGE_BLOCKS - 1], shorten(pieces[MESSAGE_BLOCKS - 1], SECTION)]
+    attachment = {
+        "color": COLOURS[say.priority],
+        "fallback": clip(text, SECTION),
+        "blocks": [section(piece) for piece in pieces],
     }
+    return [{**where, "attachments": [attachment]}]
 
 
-def _section(text: str) -> dict[str, Any]:
+def section(text: str) -> dict[str, Any]:
+    """A section of mrkdwn ``text`` (escaped already)."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _get(data: Any, *path: str) -> Any:
+def dig(data: Any, *path: str) -> Any:
+    """``data[path[0]][path[1]]…``, or None where a step is missing or not a mapping."""
     for name in path:
         if not isinstance(data, Mapping):
             return None

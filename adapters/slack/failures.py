@@ -52,7 +52,7 @@ class Failures:
         """``job`` failed for good in ``lane``."""
         assert isinstance(job, Job)
         outlet = self.outlet
-        error = _error_code(exc)
+        error = error_code(exc)
         if error in RECOVERABLE and not job.retried and lane.startswith(("dm:", "mpim:")):
             log.warning("slack lane %s: %s; reopening the conversation", lane, error)
             await outlet.threads.forget_lane(lane)
@@ -64,7 +64,7 @@ class Failures:
         if lane.startswith("response:"):  # the response_url expired: say it on the desk
             outlet.reply_top(lane.split(":", 1)[1], job.note)
             return
-        if job.reported or lane.startswith("home:"):
+        if job.reported or lane.startswith(("home:", "user:")):
             return  # the log line above is all that is left to tell
         for member in lane_members(lane):
             text = (
@@ -75,7 +75,7 @@ class Failures:
             outlet.pacer.submit(desk(member), report)
 
 
-def _error_code(exc: Exception) -> str | None:
+def error_code(exc: Exception) -> str | None:
     """Slack's ``error`` field (``not_in_channel``…), when the answer had one."""
     if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
         code = exc.response.data.get("error")

@@ -3,28 +3,38 @@
 Every call goes through the ``Pacer`` (per-lane order, ~1 message/s, 429/5xx retries).
 A card's view is read through the port when the job is queued (after the commit), so a
 card never shows uncommitted state; unchanged cards are not re-sent, and a card that shows
-its interaction closed is forgotten.
+its interaction closed is forgotten. Every text is escaped and bounded (``convert``,
+``cards``); should Slack still refuse a card or a Home tab (``invalid_blocks``), a minimal
+one goes instead, so the interaction keeps its thread and the tab keeps updating.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from functools import partial
+from typing import Any, TypeVar
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.cards import card_blocks, card_text, home_blocks
+from adapters.slack.cards import card_blocks, card_text, home_blocks, minimal_card, minimal_home
 from adapters.slack.convert import message_args
-from adapters.slack.failures import Failures, Job, ResponseUrlFailed, Work
+from adapters.slack.failures import Failures, Job, ResponseUrlFailed, Work, error_code
+from adapters.slack.limits import MESSAGE_TEXT, clip
+from adapters.slack.mrkdwn import to_slack
 from adapters.slack.pacing import Pacer
 from adapters.slack.recent import Recent
 from adapters.slack.threads import Card, Threads, desk, group, lane_members
 from bot.port import Batch, InteractionView, Outgoing, Port, Say
 
+log = logging.getLogger("backline.slack")
 MAX_RESPONSE_URL_REPLIES = 5
+T = TypeVar("T")
 # [(lane, interaction, text)] of a message typed in a shared thread: both members see it
 # already. A list, emptied when its command is done (timers copy the context it was in).
 TYPED_IN: ContextVar[list[tuple[str, str, str]] | None] = ContextVar("typed_in", default=None)
@@ -126,10 +136,14 @@ class Outlet:
         user = self.user(member)
         if user is None:
             return
-        view = home_blocks(self.port.home_view(member))
+        home = self.port.home_view(member)
+        view = home_blocks(home, self.user)
 
         async def publish() -> None:
-            await self.client.views_publish(user_id=user, view=view)
+            async def send(shown: dict[str, Any]) -> object:
+                return await self.client.views_publish(user_id=user, view=shown)
+
+            await refused_blocks(send, view, minimal_home(home))
 
         self.submit(f"home:{member}", publish, "App Home")
 
@@ -149,10 +163,14 @@ class Outlet:
         card = self.threads.card(lane, view.iid)
         if card is None and view.live:
             channel = await self.channel(lane)
-            blocks = card_blocks(view)
-            posted = await self.client.chat_postMessage(
-                channel=channel, text=card_text(view), blocks=blocks
-            )
+            blocks = card_blocks(view, self.user)
+
+            async def post(shown: list[dict[str, Any]]) -> Any:
+                return await self.client.chat_postMessage(
+                    channel=channel, text=card_text(view), blocks=shown
+                )
+
+            posted = await refused_blocks(post, blocks, minimal_card(view))
             card = Card(lane, view.iid, channel, str(posted["ts"]), _digest(blocks))
             await self.threads.save(card)
         lanes = self._expected.get(view.iid, set())
@@ -165,11 +183,15 @@ class Outlet:
         card = self.threads.card(lane, view.iid)
         if card is None:
             return
-        blocks = card_blocks(view)
+        blocks = card_blocks(view, self.user)
         if _digest(blocks) != card.digest:
-            await self.client.chat_update(
-                channel=card.channel, ts=card.ts, text=card_text(view), blocks=blocks
-            )
+
+            async def edit(shown: list[dict[str, Any]]) -> object:
+                return await self.client.chat_update(
+                    channel=card.channel, ts=card.ts, text=card_text(view), blocks=shown
+                )
+
+            await refused_blocks(edit, blocks, minimal_card(view))
             card.digest = _digest(blocks)
             if view.live:
                 await self.threads.save(card)
@@ -187,7 +209,8 @@ class Outlet:
 
         async def post() -> None:
             channel = await self.channel(desk(member))
-            await self.client.chat_postMessage(**message_args(channel, message))
+            for args in message_args(channel, message, self.user):
+                await self.client.chat_postMessage(**args)
 
         return post
 
@@ -200,12 +223,11 @@ class Outlet:
         async def post() -> None:
             card = await self.card(lane, view)
             if message.text:
-                text = f"<@{user}> {message.text}" if shared else message.text
-                say = Say(message.to, text, priority=message.priority)
+                prefix = f"<@{user}> " if shared and user else ""
                 channel = card.channel if card else await self.channel(lane)
-                await self.client.chat_postMessage(
-                    **message_args(channel, say, card.ts if card else None)
-                )
+                thread = card.ts if card else None
+                for args in message_args(channel, message, self.user, thread, prefix):
+                    await self.client.chat_postMessage(**args)
             await self._update(lane, view)
 
         return post
@@ -228,7 +250,10 @@ class Outlet:
             card = await self.card(lane, shown)
             channel = card.channel if card else await self.channel(lane)
             await self.client.chat_postEphemeral(
-                channel=channel, user=user or "", text=text, thread_ts=card.ts if card else None
+                channel=channel,
+                user=user or "",
+                text=clip(to_slack(text, self.user), MESSAGE_TEXT),
+                thread_ts=card.ts if card else None,
             )
 
         self.submit(lane, whisper, text)
@@ -245,13 +270,34 @@ class Outlet:
         self._response_urls.count(url)
 
         async def post() -> None:
+            shown = clip(to_slack(text, self.user), MESSAGE_TEXT)
             response = await AsyncWebhookClient(url).send_dict(
-                {"response_type": "ephemeral", "text": text}
+                {"response_type": "ephemeral", "text": shown}
             )
             if response.status_code != 200:
                 raise ResponseUrlFailed(f"response_url answered {response.status_code}")
 
         self.submit(f"response:{member}", post, text)
+
+    def reply_stranger(self, user: str, channel: str, text: str) -> None:
+        """A reply to a Slack user who is not in the directory, in the channel they wrote in."""
+
+        async def post() -> None:
+            for args in message_args(channel, Say(f"@{user}", text), self.user):
+                await self.client.chat_postMessage(**args)
+
+        self.submit(f"user:{user}", post, text)
+
+
+async def refused_blocks(send: Callable[[T], Awaitable[Any]], full: T, minimal: T) -> Any:
+    """``send(full)``; if Slack refuses its blocks (``invalid_blocks``), ``send(minimal)``."""
+    try:
+        return await send(full)
+    except SlackApiError as exc:
+        if error_code(exc) not in ("invalid_blocks", "invalid_blocks_format"):
+            raise
+        log.error("slack refused blocks (%s); sent a minimal version instead", error_code(exc))
+        return await send(minimal)
 
 
 def _digest(blocks: list[dict[str, object]]) -> str:

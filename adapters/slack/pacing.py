@@ -6,7 +6,8 @@ Slack allows roughly one message per second per channel and answers bursts with 
 goes to ``on_failure`` so the adapter can tell the member — nothing is dropped silently.
 
 While an HTTP request is being answered, what its command queued is *held* (``holding``)
-and starts only once the ack is written, so Web API calls never delay an ack.
+and starts only once the ack is written, so Web API calls never delay an ack. App-wide
+per-method limits (and Retry-After for every lane) are ``ratelimit``'s, under this.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from contextvars import ContextVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+
+from adapters.slack.ratelimit import retry_after
 
 log = logging.getLogger("backline.slack.pacing")
 
@@ -39,17 +42,6 @@ class _Hold:
 
 # A task (and any timer it scheduled, which copies its context) sees the request's hold.
 _HELD: ContextVar[_Hold | None] = ContextVar("slack_held", default=None)
-
-
-def retry_after(exc: SlackApiError) -> float | None:
-    """Seconds Slack asked us to wait (HTTP 429), else None."""
-    if exc.response.status_code != 429:
-        return None
-    value = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else 1.0
-    except ValueError:
-        return 1.0
 
 
 def transient(exc: Exception) -> bool:

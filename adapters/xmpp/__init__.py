@@ -6,9 +6,10 @@ from aiohttp import web
 
 from adapters.xmpp.adapter import XmppAdapter
 from adapters.xmpp.config import XmppConfig
+from adapters.xmpp.migrations import MIGRATIONS
 from bot.port import Plugin, Port
 
-__all__ = ["PLUGIN", "XmppAdapter", "XmppConfig", "create"]
+__all__ = ["MIGRATIONS", "PLUGIN", "XmppAdapter", "XmppConfig", "create"]
 
 
 def create(settings: XmppConfig, port: Port, http: web.Application) -> XmppAdapter:
@@ -16,4 +17,4 @@ def create(settings: XmppConfig, port: Port, http: web.Application) -> XmppAdapt
     return XmppAdapter(port, settings)
 
 
-PLUGIN = Plugin("xmpp", XmppConfig, create)
+PLUGIN = Plugin("xmpp", XmppConfig, create, migrations=MIGRATIONS)

@@ -2,8 +2,9 @@
 
 This module assembles the parts and tells the core when the server goes away or comes back:
 ``connection`` keeps the stream, ``inbound`` and ``presence`` act on what it reads,
-``customers`` on outside JIDs' chats, ``outlet`` sends (holding and parking), and ``contacts``
-shows our JIDs' presence. ``convert`` says what a stanza means.
+``customers`` on outside JIDs' chats, ``outlet`` sends (holding, and ``held`` for members who
+are offline), ``contacts`` shows our JIDs' presence, ``roster`` keeps subscriptions and
+``adhoc`` serves the XEP-0050 commands. ``convert`` says what a stanza means.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
+from adapters.xmpp.adhoc import Commands
 from adapters.xmpp.config import XmppConfig
 from adapters.xmpp.connection import Connection
 from adapters.xmpp.contacts import Contacts
@@ -21,7 +23,8 @@ from adapters.xmpp.customers import Customers
 from adapters.xmpp.inbound import Inbound
 from adapters.xmpp.outlet import Outlet
 from adapters.xmpp.presence import Presence
-from bot.port import Batch, Port, new_ref
+from adapters.xmpp.roster import Roster
+from bot.port import Batch, ChatState, Port, new_ref
 
 log = logging.getLogger("backline.xmpp")
 
@@ -45,9 +48,11 @@ class XmppAdapter:
         self.me = bare(config.jid)  # the bot's JID: the component domain or the account
         self.was_down = False
         self.link = Connection(config, self, backoff=backoff, connect_timeout=connect_timeout)
-        self.contacts = Contacts(port, self.link, self.me)
-        self.outlet = Outlet(port, self.link, self.contacts, self.me)
-        self.customers = Customers(port, self.outlet)
+        self.roster = Roster(port.store)
+        self.contacts = Contacts(port, self.link, self.me, self.roster)
+        self.outlet = Outlet(port, self.link, self.contacts, self.me, config.max_stanza)
+        self.customers = Customers(port, self.outlet, self.contacts)
+        self.commands = Commands(port, self.contacts, self.me)
         self.presences = Presence(
             port,
             config,
@@ -55,6 +60,7 @@ class XmppAdapter:
             outlet=self.outlet,
             contacts=self.contacts,
             customers=self.customers,
+            roster=self.roster,
         )
         self.inbound = Inbound(
             port,
@@ -78,8 +84,14 @@ class XmppAdapter:
         """Messages waiting for the server to come back."""
         return self.outlet.held
 
+    def health(self) -> str:
+        """``up``, ``connecting`` (never connected yet), ``reconnecting`` or ``down``."""
+        return self.link.state
+
     async def start(self) -> None:
         """Connect (waiting up to ``connect_timeout``) and keep reconnecting in the background."""
+        self.roster.open()
+        self.outlet.parked.open()
         self._worker = asyncio.create_task(self.inbound.work(), name="xmpp-inbound")
         await self.link.start()
 
@@ -94,6 +106,10 @@ class XmppAdapter:
     async def send(self, batch: Batch) -> None:
         """Deliver one commit's messages (held while the server is away)."""
         await self.outlet.send(batch)
+
+    async def send_chat_states(self, states: list[ChatState]) -> None:
+        """Typing notifications for parties on XMPP (XEP-0085); dropped while disconnected."""
+        self.outlet.emit_states(states)
 
     # -- stream events (connection.StreamEvents) ----------------------------------------
 
@@ -116,9 +132,18 @@ class XmppAdapter:
             self.was_down = True
             self._spawn(self.port.adapter_status(up=False))
 
+    def prepare(self, stream: Any) -> None:
+        """A fresh stream: register the ad-hoc commands and disco answers (components)."""
+        if not self.link.client_mode:
+            self.commands.prepare(stream)
+
     def message(self, msg: Any) -> None:
         """A message arrived: queue it."""
         self.inbound.message(msg)
+
+    def chat_state(self, msg: Any) -> None:
+        """A chat state arrived: queue it unless its message carries a body."""
+        self.inbound.chat_state(msg)
 
     def message_error(self, msg: Any) -> None:
         """A message error arrived: queue it."""

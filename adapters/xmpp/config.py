@@ -38,6 +38,7 @@ class XmppConfig:
     port: int = port(5347)
     plaintext: bool = False  # client mode: log in without TLS (loopback test servers only)
     reconnect_max: int = 30  # seconds between reconnect attempts at most (backoff doubles)
+    max_stanza: int = 65536  # bytes per stanza at most; longer replies go out in parts
     client_route: str = "group:support"  # client mode: where an unknown JID's chat goes
     presence_available: str = "ready"
     presence_chat: str = "ready"
@@ -67,6 +68,8 @@ class XmppConfig:
             found.append("xmpp.secret: an example value (in any case) is refused; set your own")
         if self.port == 0:
             found.append("xmpp.port: expected the server's component (or c2s) port, got 0")
+        if self.max_stanza < 4096:
+            found.append("xmpp.max_stanza: expected at least 4096 bytes (servers allow far more)")
         if self.reconnect_max < 1:
             found.append("xmpp.reconnect_max: expected at least 1 second")
         for show, action in self.presence_map().items():

@@ -31,8 +31,14 @@ class StreamEvents(Protocol):
     def message_error(self, msg: Any) -> None:
         """A ``<message type="error"/>`` arrived."""
 
+    def chat_state(self, msg: Any) -> None:
+        """A message with a chat state arrived (with a body it also comes as ``message``)."""
+
     def presence(self, pres: Any) -> None:
         """A ``<presence/>`` arrived."""
+
+    def prepare(self, stream: Any) -> None:
+        """A fresh stream before it connects: register what it serves (disco, commands)."""
 
 
 class Connection:
@@ -52,6 +58,7 @@ class Connection:
         self.backoff = backoff
         self.connect_timeout = connect_timeout
         self.connected = False
+        self.state = "connecting"  # health: up, connecting, reconnecting, down
         self.stream: Any = None
         self._stopping = False
         self._connector: asyncio.Task[None] | None = None
@@ -77,6 +84,7 @@ class Connection:
         ``abort`` cuts the stream without closing it, as a crash would.
         """
         self._stopping = True
+        self.state = "down"
         tasks = (self._connector, *work)
         for task in tasks:
             if task is not None:
@@ -90,6 +98,8 @@ class Connection:
             stream.abort()
         elif stream is not None:
             await self._close(stream)
+        if stream is not None:
+            await _retire(stream)
 
     async def _close(self, stream: Any, timeout: float = 3.0) -> None:
         if not stream.is_connected():
@@ -121,9 +131,11 @@ class Connection:
                 attempt = 0
                 await finished  # connected: wait for the loss
             finished.cancel()
+            await asyncio.gather(started, finished, return_exceptions=True)
             if self._stopping:
                 return
             self._down(stream)
+            await _retire(stream)
             delay = min(float(self.config.reconnect_max), self.backoff * 2**attempt)
             attempt += 1
             log.warning("xmpp: disconnected; reconnecting in %.1fs", delay)
@@ -153,18 +165,22 @@ class Connection:
                 self.config.jid, self.config.secret, self.config.host, self.config.port
             )
         stream.auto_authorize = None  # subscriptions are answered by the listener
-        stream.register_plugin("xep_0030")
-        stream.register_plugin("xep_0085")  # chat states
+        for plugin in ("xep_0030", "xep_0004", "xep_0050", "xep_0085", "xep_0199", "xep_0308"):
+            stream.register_plugin(plugin)
         stream.register_plugin("xep_0184", {"auto_ack": False, "auto_request": False})
-        stream.register_plugin("xep_0199")
+        if not self.client_mode:  # its roster would answer probes "unsubscribed": ours answers
+            for event in ("probe", "subscribe", "subscribed", "unsubscribe", "unsubscribed"):
+                stream.del_event_handler(f"presence_{event}", getattr(stream, f"_handle_{event}"))
         stream.add_event_handler("message", self.events.message)
         stream.add_event_handler("message_error", self.events.message_error)
+        stream.add_event_handler("chatstate", self.events.chat_state)
         stream.add_event_handler("presence", self.events.presence)
         stream.add_event_handler("stream_error", self._on_stream_error)
+        self.events.prepare(stream)
         return stream
 
     def _up(self, stream: Any) -> None:
-        self.stream, self.connected = stream, True
+        self.stream, self.connected, self.state = stream, True, "up"
         self._session.set()
         if self.client_mode:
             stream.send_presence()
@@ -173,6 +189,7 @@ class Connection:
     def _down(self, stream: Any) -> None:
         was_connected = self.connected and self.stream is stream
         self.connected, self.stream = False, None
+        self.state = "reconnecting" if was_connected or self.state != "connecting" else "connecting"
         self._session.clear()
         with contextlib.suppress(Exception):
             stream.cancel_connection_attempt()
@@ -181,3 +198,12 @@ class Connection:
 
     def _on_stream_error(self, error: Any) -> None:
         log.error("xmpp: stream error from the server: %s %s", error["condition"], error["text"])
+
+
+async def _retire(stream: Any) -> None:
+    """Stop a finished stream's own tasks, so none is left pending when it is collected."""
+    for task in (stream._run_out_filters, stream._current_connection_attempt):
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -6,13 +6,22 @@ presence is that interaction's state, as the port's interaction view tells it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from typing import TYPE_CHECKING
 
-from adapters.xmpp.convert import interaction_presence
+from adapters.xmpp.convert import (
+    BOT_LOCALPARTS,
+    INTERACTION,
+    bare,
+    domain,
+    interaction_presence,
+    localpart,
+    routing_target,
+)
 
 if TYPE_CHECKING:
     from adapters.xmpp.connection import Connection
+    from adapters.xmpp.roster import Roster
     from bot.port import Port
 
 Shown = tuple[str, str | None, str]  # (type, show, status)
@@ -21,10 +30,11 @@ Shown = tuple[str, str | None, str]  # (type, show, status)
 class Contacts:
     """Subscriptions to members, and what each of our JIDs last showed each member."""
 
-    def __init__(self, port: Port, link: Connection, me: str) -> None:
+    def __init__(self, port: Port, link: Connection, me: str, roster: Roster) -> None:
         self.port = port
         self.link = link
         self.me = me
+        self.roster = roster
         self.shown: dict[str, dict[str, Shown]] = {}  # member JID -> iid -> shown
         self.subscribed: set[str] = set()
 
@@ -45,6 +55,22 @@ class Contacts:
         self.send_presence(jid, self.me, "subscribe")
         if not self.link.client_mode:
             self.send_presence(jid, self.me, "available", None, "backline")
+            if self.roster.we_see(self.me, jid):  # unsubscribed, a probe would deny our request
+                self.send_presence(jid, self.me, "probe")  # their presence now
+
+    def exists(self, ours: str) -> bool:
+        """Whether one of our JIDs names something: the bot, an interaction, a known target."""
+        if self.link.client_mode:
+            return bare(ours) == self.me
+        if domain(ours) != self.me:
+            return False
+        node = localpart(ours)
+        if node in BOT_LOCALPARTS:
+            return True
+        if INTERACTION.match(node):
+            return self.port.interaction_view(node, None) is not None
+        target = routing_target(node)
+        return target is not None and self.port.knows_target(target)
 
     def view(self, jid: str, iid: str) -> Shown:
         """How interaction ``iid`` looks to the member at ``jid`` now."""
@@ -65,11 +91,14 @@ class Contacts:
             del seen[iid]
         self.send_presence(jid, f"{iid}@{self.me}", *view)
 
-    def refresh(self, touched: Iterable[str]) -> None:
-        """Re-show the interactions a commit changed to every member who was shown them."""
+    def refresh(self, touched: Iterable[str], done: Set[tuple[str, str]] = frozenset()) -> None:
+        """Re-show the interactions a commit changed to every member who was shown them.
+
+        ``done`` are the (member, interaction) pairs already shown for this commit.
+        """
         changed = set(touched)
         for jid, seen in list(self.shown.items()):
-            for iid in [i for i in seen if i in changed]:
+            for iid in [i for i in seen if i in changed and (jid, i) not in done]:
                 self.show_interaction(jid, iid)
 
     def answer_probe(self, jid: str, ours: str) -> None:
@@ -93,4 +122,14 @@ class Contacts:
             pres["type"] = ptype
         if show:
             pres["show"] = show
+        pres.send()
+
+    def refuse(self, to: str, frm: str, condition: str = "item-not-found") -> None:
+        """Answer a presence for one of our JIDs that names nothing with a stanza error."""
+        stream = self.link.stream
+        if not self.link.connected or stream is None:
+            return
+        pres = stream.make_presence(pto=to, pfrom=frm, ptype="error")
+        pres["error"]["type"] = "cancel"
+        pres["error"]["condition"] = condition
         pres.send()

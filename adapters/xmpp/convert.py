@@ -14,6 +14,7 @@ Addresses on the component ``backline.example.org``:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bot.port import PresenceState, Priority, Say
@@ -23,7 +24,10 @@ BOT_LOCALPARTS = frozenset({"", "bot"})
 BARE_COMMANDS = frozenset({"accept", "decline", "done"})
 MAX_BODY = 4000
 BYE_WORDS = frozenset({"bye", "/bye", "goodbye"})
-_INTERACTION = re.compile(r"^i\d+$")
+INTERACTION = re.compile(r"^i\d+$")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+RELAYED_STATES = frozenset({"composing", "paused"})
+EDITED = "(edited) "
 _ROUTE_PREFIXES = {"group-": "group:", "rp-": "rp:", "queue-": "queue:", "skill-": "skill:"}
 PRIORITY_MARKS = {
     Priority.LOW: "",
@@ -57,7 +61,7 @@ def routing_target(node: str) -> str | None:
 
     ``support`` → ``group:support``; ``rp-sales`` → ``rp:sales``.
     """
-    if node in BOT_LOCALPARTS or _INTERACTION.match(node):
+    if node in BOT_LOCALPARTS or INTERACTION.match(node):
         return None
     for prefix, kind in _ROUTE_PREFIXES.items():
         if node.startswith(prefix) and len(node) > len(prefix):
@@ -85,6 +89,9 @@ class MessageIn:
     body: str | None = None
     id: str | None = None
     error: str = ""  # the error condition of a type="error" message
+    replace: str | None = None  # XEP-0308: the id of the message this one corrects
+    chat_state: str | None = None  # XEP-0085: composing, paused, active …
+    receipt: bool = False  # XEP-0184: the sender asked for a receipt
 
 
 @dataclass(frozen=True)
@@ -129,13 +136,27 @@ class Refuse:
 
 
 @dataclass(frozen=True)
+class Typing:
+    """A chat state to relay (XEP-0085): a member in an interaction's contact, or a customer."""
+
+    jid: str  # bare
+    state: str
+    iid: str | None = None  # the contact written to; None: a routing address (a customer)
+
+
+@dataclass(frozen=True)
 class Ignore:
     """Nothing to do (chat states, receipts, our own echoes)."""
 
     reason: str
 
 
-Classified = MemberCommand | CustomerText | Bounce | Refuse | Ignore
+Classified = MemberCommand | CustomerText | Bounce | Refuse | Typing | Ignore
+
+
+def normalized(text: str) -> str:
+    """Command text as typed on a phone: full-width forms folded (NFKC), zero-width removed."""
+    return _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text)).strip()
 
 
 def classify(msg: MessageIn, component: str, *, client: bool = False) -> Classified:
@@ -145,7 +166,7 @@ def classify(msg: MessageIn, component: str, *, client: bool = False) -> Classif
     if (bare(msg.frm) if client else domain(msg.frm)) == component.lower():
         return Ignore("our own address: never answered, so no loops (ADP-6)")
     if msg.body is None:
-        return Ignore("no body: a chat state or a receipt")
+        return typing(msg, component, client=client)
     if msg.type == "headline":
         return Ignore("headlines are notices, never answered")
     if msg.type == "groupchat":
@@ -160,25 +181,48 @@ def classify(msg: MessageIn, component: str, *, client: bool = False) -> Classif
         )
     node = "" if client else localpart(msg.to)  # a client account is the bot itself
     key = f"{bare(msg.frm)}/{msg.id}" if msg.id else None
+    edited = EDITED if msg.replace else ""
     if node in BOT_LOCALPARTS:
-        return MemberCommand(bare(msg.frm), msg.body.strip(), key)
-    if _INTERACTION.match(node):
-        return interaction_command(bare(msg.frm), node, msg.body, key)
+        if edited:
+            return Ignore("a corrected command is not run again")
+        return MemberCommand(bare(msg.frm), normalized(msg.body), key)
+    if INTERACTION.match(node):
+        return interaction_command(bare(msg.frm), node, msg.body, key, edited=edited)
     target = routing_target(node)
     assert target is not None  # every other address routes
     text = msg.body.strip()
     if not text:
         return Ignore("an empty message to a routing address")
-    return CustomerText(msg.frm, bare(msg.to), target, text, bye=text.lower() in BYE_WORDS)
+    bye = not edited and normalized(text).lower() in BYE_WORDS
+    return CustomerText(msg.frm, bare(msg.to), target, edited + text, bye=bye)
 
 
-def interaction_command(sender: str, iid: str, body: str, key: str | None) -> MemberCommand:
-    """A member's text in interaction ``iid``'s contact: ``say`` it, unless it is a command."""
+def typing(msg: MessageIn, component: str, *, client: bool = False) -> Typing | Ignore:
+    """A bodiless message: a chat state worth relaying, or nothing (a receipt, ``active``)."""
+    if msg.chat_state not in RELAYED_STATES or msg.type not in ("chat", "normal") or client:
+        return Ignore("no body: a receipt or a chat state nobody needs")
+    node = localpart(msg.to)
+    if node in BOT_LOCALPARTS:
+        return Ignore("typing to the bot")
+    iid = node if INTERACTION.match(node) else None
+    return Typing(bare(msg.frm), msg.chat_state, iid)
+
+
+def interaction_command(
+    sender: str, iid: str, body: str, key: str | None, *, edited: str = ""
+) -> MemberCommand:
+    """A member's text in interaction ``iid``'s contact: ``say`` it, unless it is a command.
+
+    A correction (``edited``) is always said again, marked, never run as a command.
+    """
     text = body.strip()
-    first = text.split(None, 1)[0].lower() if text else ""
-    if text.startswith("/") and len(text) > 1:
-        text = text[1:].strip()
-    elif first in BARE_COMMANDS and text.lower() in (first, f"{first} {iid}"):
+    command = normalized(text)
+    first = command.split(None, 1)[0].lower() if command else ""
+    if edited:
+        text = f"say {iid} {edited}{text}"
+    elif command.startswith("/") and len(command) > 1:
+        text = command[1:].strip()
+    elif first in BARE_COMMANDS and command.lower() in (first, f"{first} {iid}"):
         text = first
     else:
         text = f"say {iid} {text}"  # the id first, so text starting "i3 …" stays text
@@ -238,6 +282,7 @@ class StanzaOut:
     type: str
     body: str
     subject: str | None = None
+    iid: str | None = None  # the interaction it belongs to, if any
 
 
 def to_member(message: Say, jid: str, component: str, *, client: bool = False) -> StanzaOut:
@@ -249,11 +294,12 @@ def to_member(message: Say, jid: str, component: str, *, client: bool = False) -
     text = PRIORITY_MARKS[message.priority] + message.text
     if message.notice:
         return StanzaOut(jid, component, "headline", text, f"backline: {message.priority.value}")
-    if message.interaction is None:
+    iid = message.interaction
+    if iid is None:
         return StanzaOut(jid, component, "chat", text)
     if client:
-        return StanzaOut(jid, component, "chat", f"({message.interaction}) {text}")
-    return StanzaOut(jid, f"{message.interaction}@{component}", "chat", text)
+        return StanzaOut(jid, component, "chat", f"({iid}) {text}", iid=iid)
+    return StanzaOut(jid, f"{iid}@{component}", "chat", text, iid=iid)
 
 
 def to_customer(message: Say, jid: str, address: str) -> StanzaOut | None:
@@ -264,7 +310,7 @@ def to_customer(message: Say, jid: str, address: str) -> StanzaOut | None:
     """
     if message.private or message.notice:
         return None
-    return StanzaOut(jid, address, "chat", message.text)
+    return StanzaOut(jid, address, "chat", message.text, iid=message.interaction)
 
 
 def interaction_presence(label: str, state: str, live: bool) -> tuple[str, str | None, str]:

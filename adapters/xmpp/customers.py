@@ -7,7 +7,6 @@ replies find them again after a restart.
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from adapters.xmpp.outlet import SENT_MEMORY
 from bot.port import Address, CommandError
 
 if TYPE_CHECKING:
+    from adapters.xmpp.contacts import Contacts
     from adapters.xmpp.outlet import Outlet
     from bot.port import Port
 
@@ -26,19 +26,30 @@ def customer_address(jid: str, via: str = "") -> Address:
 
 
 class Customers:
-    """Turns customers' chats into arrivals, lines and hang-ups, each retried stanza once."""
+    """Turns customers' chats into arrivals, lines and hang-ups, each retried stanza once.
 
-    def __init__(self, port: Port, outlet: Outlet) -> None:
+    A customer's presence is asked for when their chat opens (a subscription from the
+    routing address), so a client that simply goes offline ends the chat after
+    ``customers.offline_grace``.
+    """
+
+    def __init__(self, port: Port, outlet: Outlet, contacts: Contacts) -> None:
         self.port = port
         self.outlet = outlet
+        self.contacts = contacts
         self.seen_ids: OrderedDict[str, None] = OrderedDict()
 
-    async def text(self, text: CustomerText, stanza_id: str | None) -> None:
-        """An outside JID chats to a routing address: arrive, say, or hang up (INT-2)."""
+    async def text(
+        self, text: CustomerText, stanza_id: str | None, reply_type: str = "chat"
+    ) -> bool:
+        """An outside JID chats to a routing address: arrive, say, or hang up (INT-2).
+
+        Whether it was taken (stored and passed on): only then is a receipt due.
+        """
         if stanza_id:
             seen = f"{bare(text.jid)}/{stanza_id}"
             if seen in self.seen_ids:
-                return  # a retried delivery acts once
+                return True  # a retried delivery acts once
             self.seen_ids[seen] = None
             while len(self.seen_ids) > SENT_MEMORY:
                 self.seen_ids.popitem(last=False)
@@ -50,17 +61,22 @@ class Customers:
                 await self.port.customer_arrived(
                     address, "chat", text.target, text.text, display=display
                 )
+                self.contacts.send_presence(bare(text.jid), text.address, "subscribe")
             elif live is not None and text.bye:
                 await self.port.customer_left(address)
             elif live is not None:
                 await self.port.customer_said(address, text.text)
         except CommandError as exc:
-            self.outlet.emit(StanzaOut(text.jid, text.address, "chat", f"Sorry: {exc.message}"))
+            sorry = StanzaOut(text.jid, text.address, reply_type, f"Sorry: {exc.message}")
+            self.outlet.emit(sorry)
+            if live is not None:
+                why = f"A message from {bare(text.jid)} in {live} could not be delivered"
+                await self.outlet.tell_owner(live, f"{why} ({exc.message}): {text.text[:200]}")
+            return False
+        return True
 
-    async def gone(self, jid: str) -> None:
-        """A customer's client went offline: their chat ends (INT-2)."""
+    async def presence(self, jid: str, *, online: bool) -> None:
+        """A customer's client went offline (their chat ends after the grace) or is back."""
         address = customer_address(jid)
-        if self.port.customer_interaction(address) is None:
-            return
-        with contextlib.suppress(CommandError):
-            await self.port.customer_left(address)
+        if self.port.customer_interaction(address) is not None:
+            await self.port.customer_offline(address, offline=not online)

@@ -19,9 +19,11 @@ from adapters.xmpp.convert import (
     MessageIn,
     Refuse,
     StanzaOut,
+    Typing,
     bare,
     classify,
 )
+from adapters.xmpp.customers import customer_address
 from adapters.xmpp.presence import PresenceIn
 from bot.port import Reply, new_ref
 
@@ -37,6 +39,41 @@ if TYPE_CHECKING:
 log = logging.getLogger("backline.xmpp")
 
 Stanza = MessageIn | PresenceIn
+CORRECTION = "urn:xmpp:message-correct:0"  # XEP-0308
+STANZA_ERRORS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+
+def error_condition(error: Any) -> str:
+    """The condition element of a stanza ``<error/>`` as sent, read from the XML itself.
+
+    slixmpp's component stream reports a server's ``service-unavailable`` under another
+    condition, so the raw element is what counts.
+    """
+    for child in list(error) if error is not None else []:
+        tag = str(child.tag)
+        if tag.startswith(f"{{{STANZA_ERRORS}}}") and not tag.endswith("}text"):
+            return tag.rpartition("}")[2]
+    return ""
+
+
+def read_message(msg: Any) -> MessageIn:
+    """The fields of a slixmpp message the adapter acts on (plugins read only if present)."""
+    corrected = msg.xml.find(f"{{{CORRECTION}}}replace")
+    return MessageIn(
+        str(msg["from"]),
+        str(msg["to"]),
+        msg["type"],
+        msg["body"] or None,
+        msg["id"] or None,
+        replace=corrected.get("id") if corrected is not None else None,
+        chat_state=msg["chat_state"] or None,
+        receipt=bool(msg["request_receipt"] and msg["id"]),
+    )
+
+
+def reply_type(msg: MessageIn) -> str:
+    """Answer with the type received: ``normal`` gets ``normal``, anything else ``chat``."""
+    return "normal" if msg.type == "normal" else "chat"
 
 
 class Inbound:
@@ -66,19 +103,18 @@ class Inbound:
     # -- slixmpp events -> the queue -------------------------------------------------------
 
     def message(self, msg: Any) -> None:
-        """Queue a message, acknowledging it first if the sender asked for a receipt."""
+        """Queue a message (its receipt is sent once what it carried was passed on)."""
         if msg["type"] == "error":
             return  # handled by message_error
-        if msg["request_receipt"] and msg["id"] and self.link.stream is not None:
-            ack = self.link.stream.make_message(mto=msg["from"], mfrom=msg["to"])
-            ack["receipt"] = msg["id"]  # XEP-0184, from the address it was sent to
-            ack.send()
-        self.inbox.put_nowait(
-            MessageIn(str(msg["from"]), str(msg["to"]), msg["type"], msg["body"], msg["id"] or None)
-        )
+        self.inbox.put_nowait(read_message(msg))
+
+    def chat_state(self, msg: Any) -> None:
+        """Queue a bodiless chat state (XEP-0085); one with a body came as ``message``."""
+        if not msg["body"] and msg["type"] != "error":
+            self.inbox.put_nowait(read_message(msg))
 
     def message_error(self, msg: Any) -> None:
-        """Queue a message error (a bounce, perhaps)."""
+        """Queue a message error (a bounce, perhaps), with the condition the server sent."""
         self.inbox.put_nowait(
             MessageIn(
                 str(msg["from"]),
@@ -86,7 +122,7 @@ class Inbound:
                 "error",
                 None,
                 msg["id"] or None,
-                msg["error"]["condition"],
+                error_condition(msg["error"].xml) or msg["error"]["condition"],
             )
         )
 
@@ -117,22 +153,55 @@ class Inbound:
                 log.exception("xmpp: could not handle %r ref=%s", item, new_ref())
 
     async def on_message(self, msg: MessageIn) -> None:
-        """Act on one message: a member's command, a customer's chat, a bounce."""
+        """Act on one message: a member's command, a customer's chat, a chat state, a bounce."""
         match classify(msg, self.me, client=self.link.client_mode):
             case MemberCommand() as command:
                 await self.member_command(msg, command)
             case CustomerText() as text:
-                await self.customers.text(text, msg.id)
+                await self.customer_text(msg, text)
+            case Typing() as typing:
+                await self.typing(typing)
             case Bounce() as bounce:
-                self.outlet.bounced(bounce)
+                await self.outlet.bounced(bounce)
             case Refuse(condition=condition, text=text):
                 self.refuse(msg, condition, text)
+                await self.refused_customer(msg, text)
             case Ignore():
                 pass
 
+    async def customer_text(self, msg: MessageIn, text: CustomerText) -> None:
+        """A chat to a routing address: refused if it names nothing or a member wrote it."""
+        if self.port.member(bare(msg.frm)) is not None:
+            self.refuse(
+                msg,
+                "not-allowed",
+                f"You are a member here: commands go to {self.me}, chats come to you there.",
+            )
+        elif not self.port.knows_target(text.target):
+            self.refuse(msg, "item-not-found", f"{bare(msg.to)} is not an address here.", "cancel")
+        elif await self.customers.text(text, msg.id, reply_type(msg)):
+            self.receipt(msg)
+
+    async def refused_customer(self, msg: MessageIn, why: str) -> None:
+        """A customer's message that was refused: the owner of their chat hears of it."""
+        if self.port.member(bare(msg.frm)) is not None:
+            return
+        live = self.port.customer_interaction(customer_address(msg.frm))
+        if live is not None:
+            text = f"A message from {bare(msg.frm)} in {live} could not be delivered: {why}"
+            await self.outlet.tell_owner(live, text)
+
+    async def typing(self, typing: Typing) -> None:
+        """Relay a chat state to the others in the interaction (XEP-0085)."""
+        if typing.iid is not None:
+            await self.port.chat_state(typing.jid, typing.state, typing.iid)
+        elif self.port.member(typing.jid) is None:
+            await self.port.chat_state(customer_address(typing.jid), typing.state)
+
     async def member_command(self, msg: MessageIn, command: MemberCommand) -> None:
         """Run a member's command; the reply comes from the address they wrote to."""
-        if self.link.client_mode and self.port.member(command.sender) is None:
+        member = self.port.member(command.sender)
+        if self.link.client_mode and member is None:
             text = CustomerText(
                 msg.frm,
                 self.me,
@@ -140,22 +209,35 @@ class Inbound:
                 command.text,
                 bye=command.text.lower() in BYE_WORDS,
             )
-            await self.customers.text(text, msg.id)
+            if await self.customers.text(text, msg.id, reply_type(msg)):
+                self.receipt(msg)
             return
-        self.contacts.subscribe(command.sender)
+        if member is not None:
+            self.contacts.subscribe(command.sender)
         frm = bare(msg.to)
+        mtype = reply_type(msg)
 
         async def respond(reply: Reply) -> None:
+            self.receipt(msg)  # committed: passed on
             if reply.text:
-                self.outlet.emit(StanzaOut(bare(msg.frm), frm, "chat", reply.text))
+                self.outlet.emit(StanzaOut(bare(msg.frm), frm, mtype, reply.text))
 
         await self.port.command(
             command.sender, command.text, respond, key=command.key, context=command.context
         )
-        if command.context and not self.link.client_mode:
-            self.contacts.show_interaction(command.sender, command.context)
+        seen = self.contacts.shown.get(command.sender, {})
+        if command.context and not self.link.client_mode and command.context not in seen:
+            self.contacts.show_interaction(command.sender, command.context)  # else refreshed
 
-    def refuse(self, msg: MessageIn, condition: str, text: str) -> None:
+    def receipt(self, msg: MessageIn) -> None:
+        """Acknowledge a message (XEP-0184) from the address it was sent to."""
+        stream = self.link.stream
+        if msg.receipt and msg.id and stream is not None and self.link.connected:
+            ack = stream.make_message(mto=msg.frm, mfrom=msg.to)
+            ack["receipt"] = msg.id
+            ack.send()
+
+    def refuse(self, msg: MessageIn, condition: str, text: str, kind: str = "modify") -> None:
         """Answer a stanza we cannot take with a stanza error that says why."""
         stream = self.link.stream
         if stream is None:
@@ -163,7 +245,7 @@ class Inbound:
         error = stream.make_message(mto=msg.frm, mfrom=msg.to, mtype="error")
         if msg.id:
             error["id"] = msg.id
-        error["error"]["type"] = "modify"
+        error["error"]["type"] = kind
         error["error"]["condition"] = condition
         error["error"]["text"] = text
         error.send()

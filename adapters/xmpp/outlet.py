@@ -1,8 +1,11 @@
 """Sending on XMPP (ADP-4, MSG-2, MSG-3): each commit's batch goes out as stanzas.
 
-Messages wait while the server is away; a message a member's server bounced because they are
-offline is parked until they are online again. Customers are reached at the address the
-core's address book keeps, from the routing address they wrote to.
+Messages wait in memory while the server is away. A member who is offline (their presence
+said so, or the server bounced a message as ``service-unavailable``) has their messages held
+durably (``held``) and delivered in order when they are back; the first one held in a spell
+gives them a note on their other platforms, and the core starts ``routing.offline_grace``.
+No stanza is larger than ``xmpp.max_stanza``: long bodies go out in parts. Customers are
+reached at the address the core's address book keeps, from the routing address they wrote to.
 """
 
 from __future__ import annotations
@@ -13,39 +16,52 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from adapters.xmpp.convert import Bounce, StanzaOut, bare, to_customer, to_member
+from adapters.xmpp.held import Held
+from adapters.xmpp.sizes import split_body
 
 if TYPE_CHECKING:
     from adapters.xmpp.connection import Connection
     from adapters.xmpp.contacts import Contacts
-    from bot.port import Batch, Outgoing, Port
+    from bot.port import Batch, ChatState, Outgoing, Port
 
 log = logging.getLogger("backline.xmpp")
 
 OFFLINE = frozenset({"service-unavailable", "recipient-unavailable"})
-PARK_LIMIT = 200  # messages kept per offline member; the oldest go first
-SENT_MEMORY = 2000  # sent messages remembered by id, to park the ones that bounce
+SENT_MEMORY = 2000  # sent messages remembered by id, to hold the ones that bounce
+HELD_NOTE = (
+    "You are offline on XMPP: messages for you there are held and will arrive in order"
+    " when you are back."
+)
 
 
 class Outlet:
-    """Turns batches into stanzas; holds them while the stream is down."""
+    """Turns batches into stanzas; holds them while the stream is down or a member away."""
 
-    def __init__(self, port: Port, link: Connection, contacts: Contacts, me: str) -> None:
+    def __init__(
+        self, port: Port, link: Connection, contacts: Contacts, me: str, max_stanza: int
+    ) -> None:
         self.port = port
         self.link = link
         self.contacts = contacts
         self.me = me
+        self.max_stanza = max_stanza
         self.held: list[StanzaOut] = []  # while the server is away
-        self.parked: dict[str, list[StanzaOut]] = {}  # bounced: member offline
+        self.parked = Held(port.store)  # members offline: durable
+        self.offline: set[str] = set()  # members whose presence says offline
+        self.noted: set[str] = set()  # told elsewhere in this offline spell
         self.sent: OrderedDict[str, StanzaOut] = OrderedDict()
 
     async def send(self, batch: Batch) -> None:
         """Deliver one commit's messages, then refresh the interaction contacts it changed."""
+        shown: set[tuple[str, str]] = set()
         for message in batch.messages:
-            self.deliver(message)
+            await self.deliver(message, shown)
         if not self.link.client_mode:
-            self.contacts.refresh(batch.touched)
+            for jid, iid in shown:  # each contact once per batch, however many messages
+                self.contacts.show_interaction(jid, iid)
+            self.contacts.refresh(batch.touched, done=shown)
 
-    def deliver(self, message: Outgoing) -> None:
+    async def deliver(self, message: Outgoing, shown: set[tuple[str, str]]) -> None:
         """One message as a chat, or a headline for a system message (MSG-3)."""
         if message.to_customer:
             out = to_customer(message.say, message.address, message.via or self.me)
@@ -54,26 +70,49 @@ class Outlet:
             return
         jid = bare(message.address)
         client = self.link.client_mode
-        self.emit(to_member(message.say, jid, self.me, client=client))
+        out = to_member(message.say, jid, self.me, client=client)
+        if jid in self.offline or self.parked.waiting(jid):
+            await self.park(out)
+            return
+        self.contacts.subscribe(jid)  # a member linked just now is asked for presence at once
+        self.emit(out)
         if message.interaction and not client:
-            self.contacts.show_interaction(jid, message.interaction)
+            shown.add((jid, message.interaction))
 
     def emit(self, out: StanzaOut) -> None:
-        """Send now, or hold it until the server is back."""
+        """Send now (in parts under ``max_stanza``), or hold it until the server is back."""
         stream = self.link.stream
         if not self.link.connected or stream is None:
             self.held.append(out)
             return
-        msg = stream.make_message(
-            mto=out.to, mbody=out.body, mtype=out.type, mfrom=out.frm, msubject=out.subject
-        )
-        msg["id"] = secrets.token_hex(8)
-        if out.type == "chat":
-            msg["chat_state"] = "active"
-        self.sent[msg["id"]] = out
+        for body in split_body(out.body, self.max_stanza):
+            msg = stream.make_message(
+                mto=out.to, mbody=body, mtype=out.type, mfrom=out.frm, msubject=out.subject
+            )
+            msg["id"] = secrets.token_hex(8)
+            if out.type == "chat":
+                msg["chat_state"] = "active"
+            self.sent[msg["id"]] = out
+            msg.send()
         while len(self.sent) > SENT_MEMORY:
             self.sent.popitem(last=False)
-        msg.send()
+
+    def emit_states(self, states: list[ChatState]) -> None:
+        """Chat states (XEP-0085): only to parties online now; never held."""
+        stream = self.link.stream
+        if not self.link.connected or stream is None:
+            return
+        for state in states:
+            to = bare(state.address)
+            if state.to_customer:
+                frm = state.via or self.me
+            elif to in self.offline or self.link.client_mode:
+                continue
+            else:
+                frm = f"{state.interaction}@{self.me}"
+            msg = stream.make_message(mto=to, mfrom=frm, mtype="chat")
+            msg["chat_state"] = state.state
+            msg.send()
 
     def flush(self) -> None:
         """Send what was held while the server was away, in order."""
@@ -81,20 +120,48 @@ class Outlet:
         for out in held:
             self.emit(out)
 
-    def bounced(self, bounce: Bounce) -> None:
-        """A message the server returned: park it if its member is offline, else log it."""
+    async def park(self, out: StanzaOut) -> None:
+        """Hold a member's message durably; the first in a spell is noted elsewhere (MSG-2)."""
+        jid = bare(out.to)
+        await self.parked.hold(out)
+        if jid in self.noted:
+            return
+        self.noted.add(jid)
+        member = self.port.member(jid)
+        if member is None:
+            return
+        if jid not in self.offline:  # learned from a bounce: the grace starts now
+            self.offline.add(jid)
+            await self.port.member_offline(jid, offline=True)
+        await self.port.notify(member.id, HELD_NOTE)
+
+    async def bounced(self, bounce: Bounce) -> None:
+        """A message the server returned: held if its member is offline; else reported."""
         out = self.sent.pop(bounce.id, None) if bounce.id else None
         if out is None:
             return
-        is_member = self.port.member(bare(out.to)) is not None
-        if is_member and bounce.condition in OFFLINE:
-            box = self.parked.setdefault(bare(out.to), [])
-            box.append(out)
-            del box[:-PARK_LIMIT]
+        jid = bare(out.to)
+        member = self.port.member(jid)
+        if member is not None and bounce.condition in OFFLINE:
+            await self.park(out)
             return
-        log.warning("xmpp: %s refused a message (%s); dropped", out.to, bounce.condition)
+        log.warning("xmpp: %s refused a message (%s)", out.to, bounce.condition)
+        if member is None and out.iid:
+            why = f"{out.to} did not receive a message in {out.iid} ({bounce.condition})"
+            await self.tell_owner(out.iid, f"{why}: {out.body[:200]}")
 
-    def unpark(self, jid: str) -> None:
-        """Deliver what bounced while the member was offline, in order."""
-        for out in self.parked.pop(jid, []):
-            self.emit(out)
+    async def tell_owner(self, iid: str, text: str) -> None:
+        """Tell the owner of interaction ``iid`` (on their platforms) what went wrong."""
+        view = self.port.interaction_view(iid, None)
+        if view is not None and view.owner is not None:
+            await self.port.notify(view.owner, text)
+
+    async def release(self, jid: str) -> None:
+        """The member is back: deliver what was held for them, in order."""
+        self.offline.discard(jid)
+        self.noted.discard(jid)
+        while self.parked.waiting(jid) and jid not in self.offline and self.link.connected:
+            rows = self.parked.peek(jid)
+            for _, out in rows:
+                self.emit(out)
+            await self.parked.done(jid, rows[-1][0] if rows else 0)

@@ -1,4 +1,9 @@
-"""Presence in (ADP-4): subscriptions, probes, members' availability and customers leaving."""
+"""Presence in (ADP-4): subscriptions, probes, members' availability, customers going offline.
+
+Subscriptions and probes are answered from the durable roster (``roster``), never with
+``unsubscribed``; our JIDs that name nothing answer ``item-not-found``. A member going
+offline starts ``routing.offline_grace`` and holds their messages; back, they get them.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +20,14 @@ from adapters.xmpp.convert import (
 )
 from bot.port import CommandError
 
+SUBSCRIPTIONS = frozenset({"subscribe", "subscribed", "unsubscribe", "unsubscribed"})
+
 if TYPE_CHECKING:
     from adapters.xmpp.config import XmppConfig
     from adapters.xmpp.contacts import Contacts
     from adapters.xmpp.customers import Customers
     from adapters.xmpp.outlet import Outlet
+    from adapters.xmpp.roster import Roster
     from bot.port import Port
 
 
@@ -46,6 +54,7 @@ class Presence:
         outlet: Outlet,
         contacts: Contacts,
         customers: Customers,
+        roster: Roster,
     ) -> None:
         self.port = port
         self.config = config
@@ -54,6 +63,7 @@ class Presence:
         self.outlet = outlet
         self.contacts = contacts
         self.customers = customers
+        self.roster = roster
         self.resources: dict[str, dict[str, str]] = {}  # member JID -> resource -> show
         self.applied: dict[str, str] = {}  # member JID -> the show last applied
 
@@ -63,26 +73,41 @@ class Presence:
         self.applied.clear()
 
     async def on_presence(self, pres: PresenceIn) -> None:
-        """Subscriptions, probes, members' availability and customers leaving."""
+        """Subscriptions, probes, members' availability and customers going offline."""
         if bare(pres.frm) == self.me or (not self.client_mode and domain(pres.frm) == self.me):
             return  # our own presence: never answered (no loops)
-        sender = bare(pres.frm)
-        if pres.type == "subscribe":
-            self.contacts.send_presence(sender, bare(pres.to), "subscribed")
-            return
-        if pres.type == "probe":
-            self.contacts.answer_probe(sender, bare(pres.to))
+        sender, ours = bare(pres.frm), bare(pres.to)
+        if pres.type in SUBSCRIPTIONS or pres.type == "probe":
+            await self.subscription(sender, ours, pres.type)
             return
         show = presence_show(pres.type, pres.show)
         if show is None:
             return
         if self.port.member(sender) is None:
-            if show == "unavailable" and bare(pres.to) != self.me:
-                await self.customers.gone(sender)
+            if ours != self.me:
+                await self.customers.presence(sender, online=show != "unavailable")
             return
-        if bare(pres.to) != self.me:
+        if ours != self.me:
             return  # directed presence to an interaction contact: not their availability
         await self.member_presence(sender, pres.frm, show)
+
+    async def subscription(self, jid: str, ours: str, kind: str) -> None:
+        """Answer from the durable roster; our JIDs that name nothing say ``item-not-found``."""
+        if not self.contacts.exists(ours):
+            if kind in ("subscribe", "probe"):
+                self.contacts.refuse(jid, ours)
+            return
+        if kind == "subscribe":
+            await self.roster.set(ours, jid, sees_us=True)
+            self.contacts.send_presence(jid, ours, "subscribed")
+            self.contacts.answer_probe(jid, ours)
+        elif kind == "unsubscribe":
+            await self.roster.set(ours, jid, sees_us=False)
+            self.contacts.send_presence(jid, ours, "unsubscribed")
+        elif kind in ("subscribed", "unsubscribed"):
+            await self.roster.set(ours, jid, we_see=kind == "subscribed")
+        else:  # a probe: never answered "unsubscribed", which would revoke a member's
+            self.contacts.answer_probe(jid, ours)
 
     async def member_presence(self, jid: str, full: str, show: str) -> None:
         """Map a member's XMPP availability to backline presence by the rule table."""
@@ -93,11 +118,16 @@ class Presence:
         elif resource:
             resources[resource] = show
         now = effective_show(resources)
-        if now != "unavailable":
-            self.outlet.unpark(jid)
         if self.applied.get(jid) == now:
             return
+        was = self.applied.get(jid)
         self.applied[jid] = now
+        if now == "unavailable":
+            self.outlet.offline.add(jid)
+            await self.port.member_offline(jid, offline=True)
+        elif was == "unavailable" or jid in self.outlet.offline or self.outlet.parked.waiting(jid):
+            await self.outlet.release(jid)
+            await self.port.member_offline(jid, offline=False)
         mapped = presence_state(now, self.config.presence_map())
         if mapped is None:
             return

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.directory.model import Member
 from bot.errors import CommandError
+from bot.outbound import Say
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -24,6 +25,8 @@ async def link(core: Core, turn: Turn) -> str:
     if not PLATFORM.match(platform) or platform == "console":
         raise CommandError(f"'{platform}' is not a platform name (e.g. slack, matrix, xmpp, sip).")
     core.directory.link(member.id, platform, handle)
+    # the member hears it there at once, so that adapter learns of them (and their presence)
+    core.emit(Say(member.ref, f"Your {platform} account '{handle}' is linked to backline now."))
     return f"Linked {platform} account '{handle}' to {member.ref}."
 
 

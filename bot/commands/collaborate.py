@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.commands.interactions import picked, split_id
+from bot.commands.interactions import connected, picked, split_id
 from bot.directory.model import Member
 from bot.errors import CommandError
 from bot.interaction.consults import MODES
@@ -20,13 +20,14 @@ async def consult(core: Core, turn: Turn) -> str:
     args = turn.args
     current = engine.pick(me, turn.command.context)
     if current.kind == "consultation" and args == ["voice"]:
-        return await engine.consults.escalate(me, current)
+        return await engine.consults.escalate(me, connected(current, me))
     if len(args) == 2 and args[1].lower() not in MODES:
         raise CommandError(f"'{args[1]}' is not a consultation type; use voice, chat or im.")
     found = core.directory.resolve(args[0])
     parent = engine.live.get(current.parent or "") if current.kind == "consultation" else current
     if parent is None:
         raise CommandError(f"{current.parent} has ended; there is nothing to consult about.")
+    connected(parent, me)
     mode = args[1].lower() if len(args) == 2 else None
     return await engine.consults.consult(me, parent, found, mode) or "Consultation could not start."
 
@@ -64,6 +65,7 @@ async def transfer(core: Core, turn: Turn) -> str:
     ix = engine.live.get(current.parent or "") if current.kind == "consultation" else current
     if ix is None:
         raise CommandError(f"{current.parent} has ended; there is nothing to transfer.")
+    connected(ix, me)
     if explain:
         return engine.transfers.explain(ix, found)
     return await engine.transfers.transfer(me, ix, found) or f"{ix.id} could not be transferred."
@@ -82,6 +84,7 @@ async def conference(core: Core, turn: Turn) -> str:
     ix = engine.live.get(current.parent or "") if current.kind == "consultation" else current
     if ix is None:
         raise CommandError(f"{current.parent} has ended; there is nobody to conference with.")
+    connected(ix, me)
     if explain:
         return engine.transfers.explain(ix, found, conference=True)
     return await engine.transfers.conference(me, ix, found) or f"Nobody was added to {ix.id}."
@@ -105,20 +108,21 @@ def _party_arg(core: Core, turn: Turn) -> tuple[str, str | None]:
 async def remove(core: Core, turn: Turn) -> str:
     """Release someone else's leg (CNF-6)."""
     who, iid = _party_arg(core, turn)
-    return await core.engine.lifecycle.remove(turn.me.id, core.engine.pick(turn.me.id, iid), who)
+    ix = connected(core.engine.pick(turn.me.id, iid), turn.me.id)
+    return await core.engine.lifecycle.remove(turn.me.id, ix, who)
 
 
 async def mute(core: Core, turn: Turn) -> str:
     """Mute a party (CNF-2)."""
     who, iid = _party_arg(core, turn)
-    ix = core.engine.pick(turn.me.id, iid)
+    ix = connected(core.engine.pick(turn.me.id, iid), turn.me.id)
     return await core.engine.lifecycle.mute(turn.me.id, ix, who, muted=True)
 
 
 async def unmute(core: Core, turn: Turn) -> str:
     """Unmute a party."""
     who, iid = _party_arg(core, turn)
-    ix = core.engine.pick(turn.me.id, iid)
+    ix = connected(core.engine.pick(turn.me.id, iid), turn.me.id)
     return await core.engine.lifecycle.mute(turn.me.id, ix, who, muted=False)
 
 

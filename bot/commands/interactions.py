@@ -25,15 +25,29 @@ def split_id(turn: Turn) -> tuple[str | None, list[str]]:
     return turn.command.context, args
 
 
-def picked(core: Core, turn: Turn) -> Interaction:
-    """The interaction named by a leading id, the message's context, or the current one."""
+def picked(core: Core, turn: Turn, *, acting: bool = True) -> Interaction:
+    """The interaction named by a leading id, the message's context, or the current one.
+
+    ``acting``: the command changes it, so only a connected party may give it.
+    """
     iid, rest = split_id(turn)
     if rest:
         raise CommandError(
             f"`{turn.spec.name if turn.spec else ''}` takes only an interaction id. "
             f"Usage: `{turn.spec.usage if turn.spec else ''}`"
         )
-    return core.engine.pick(turn.me.id, iid)
+    ix = core.engine.pick(turn.me.id, iid)
+    return connected(ix, turn.me.id) if acting else ix
+
+
+def connected(ix: Interaction, member_id: str) -> Interaction:
+    """``ix`` if the member is connected to it; one who left or handed it over only reads it."""
+    party = ix.party(f"@{member_id}")
+    if party is None or not party.connected:
+        raise CommandError(
+            f"You are no longer connected to {ix.id}; `history {ix.id}` shows what happened."
+        )
+    return ix
 
 
 def offer_id(turn: Turn) -> str | None:
@@ -65,7 +79,7 @@ async def say(core: Core, turn: Turn) -> str:
         iid, text = words[0].lower(), (words[1] if len(words) > 1 else "")
     if not text.strip():
         raise CommandError("Usage: `say [ID] TEXT`: what should I say?")
-    ix = core.engine.pick(turn.me.id, iid)
+    ix = connected(core.engine.pick(turn.me.id, iid), turn.me.id)
     heard = await core.engine.talk.say(ix, turn.me.ref, text)
     return "" if heard else f"Nobody in {ix.id} can hear you right now."
 
@@ -87,7 +101,7 @@ async def end(core: Core, turn: Turn) -> str:
 
 async def done(core: Core, turn: Turn) -> str:
     """Mark Done: close your part of an ended interaction."""
-    return await core.engine.lifecycle.done(turn.me.id, picked(core, turn))
+    return await core.engine.lifecycle.done(turn.me.id, picked(core, turn, acting=False))
 
 
 async def dispose(core: Core, turn: Turn) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot.directory.document import NeedsLines, read_document
 from bot.directory.model import DirectoryData, Group, GroupKind, Mailbox, Member, Role
 from bot.rules.errors import RuleError, RulesInvalid
-from bot.rules.source import KeyPath, Source, load_source
+from bot.rules.source import KeyPath, Source, load_source, parse_source
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 SECTIONS = {
@@ -24,7 +24,33 @@ ROLE_NAMES = ", ".join(r.value for r in Role)
 
 def load_directory(path: Path, display: str | None = None) -> DirectoryData:
     """Load and validate a directory file; raises ``RulesInvalid`` listing every error."""
-    return parse_directory(load_source(path, display))
+    return read_directory(read_bytes(path, display), display or str(path))
+
+
+def read_bytes(path: Path, display: str | None = None) -> bytes:
+    """The directory file's content; raises ``RulesInvalid`` when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        load_source(path, display)  # raises RulesInvalid naming the file and the reason
+        raise
+
+
+def read_directory(content: bytes, name: str) -> DirectoryData:
+    """Validate a directory file's content, the fast way unless something is wrong.
+
+    The fast reader keeps no lines; when it cannot read the file, or the file has
+    problems, the line-exact reader reads it again so every error names its line.
+    """
+    try:
+        reader = _Reader(Source(name, read_document(content.decode("utf-8"))))
+    except (NeedsLines, UnicodeDecodeError):
+        reader = None
+    if reader is not None:
+        data = reader.build()
+        if not reader.errors:
+            return data
+    return parse_directory(parse_source(content.decode("utf-8"), name))
 
 
 def parse_directory(source: Source) -> DirectoryData:
@@ -40,6 +66,7 @@ class _Reader:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.errors: list[RuleError] = []
+        self.role_sets: dict[tuple[str, ...], frozenset[Role]] = {}  # 10⁵ members, few sets
 
     def fail(self, path: KeyPath, message: str) -> None:
         self.errors.append(self.source.error(path, message))
@@ -132,12 +159,18 @@ class _Reader:
         return members
 
     def _roles(self, entry: dict[str, Any], path: KeyPath) -> frozenset[Role]:
+        names = self._strings(entry, path, "roles") or ("agent",)
+        known = self.role_sets.get(names)
+        if known is not None:
+            return known
         roles: set[Role] = set()
-        for name in self._strings(entry, path, "roles") or ("agent",):
+        for name in names:
             try:
                 roles.add(Role(name))
             except ValueError:
                 self.fail((*path, "roles"), f"unknown role '{name}'; expected {ROLE_NAMES}")
+        if len(roles) == len(set(names)):  # every name was a role: the same set next time
+            self.role_sets[names] = frozenset(roles)
         return frozenset(roles)
 
     def _handles(
@@ -212,19 +245,19 @@ class _Reader:
 
 def link_membership(members: dict[str, Member], groups: dict[str, Group]) -> dict[str, Member]:
     """Fill each member's ``groups`` and ``skills`` from the groups that list them."""
-    joined: dict[str, dict[GroupKind, list[str]]] = {
-        m: {GroupKind.GROUP: [], GroupKind.SKILL: []} for m in members
-    }
+    joined: dict[str, tuple[list[str], list[str]]] = {}
     for group in groups.values():
         if group.kind in (GroupKind.GROUP, GroupKind.SKILL):
+            slot = 0 if group.kind is GroupKind.GROUP else 1
             for mid in group.members:
-                if mid in joined:
-                    joined[mid][group.kind].append(group.id)
-    return {
-        mid: replace(
-            m,
-            groups=tuple(joined[mid][GroupKind.GROUP]),
-            skills=tuple(joined[mid][GroupKind.SKILL]),
+                if mid in members:
+                    joined.setdefault(mid, ([], []))[slot].append(group.id)
+    out: dict[str, Member] = {}
+    for mid, m in members.items():
+        kinds = joined.get(mid)
+        out[mid] = (
+            m
+            if kinds is None
+            else Member(m.id, m.name, m.roles, m.handles, m.voice, tuple(kinds[0]), tuple(kinds[1]))
         )
-        for mid, m in members.items()
-    }
+    return out

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+import asyncio
+import time
+from collections.abc import Iterable
 
 from bot.clock import Clock
 from bot.directory.contacts import Contacts
 from bot.directory.identities import Identities
 from bot.directory.model import DirectoryData, Group, Member
+from bot.directory.ordering import group_entry, member_entry
+from bot.directory.plan import Before, Plan, plan_load
 from bot.directory.presence import Presence, PresenceState
 from bot.directory.search import Entry, Page, SearchIndex
+from bot.directory.stored import MIGRATIONS, Source, read_stored, record_source, stored_source
 from bot.directory.targets import Target, parse_target
+from bot.directory.writes import batches, run_all
 from bot.errors import NotFound
 from bot.storage import Store
+
+# A reload writes in steps of about STEP_SECONDS (rows in chunks of CHUNK_ROWS), whatever
+# the machine's speed: about the longest a command waits for one.
+STEP_SECONDS = 0.01
+CHUNK_ROWS = 50
+BREATHE = 0.002  # between steps: commands, adapters and timers get a turn of the loop
 
 
 class Directory:
@@ -25,8 +36,15 @@ class Directory:
     """
 
     def __init__(
-        self, store: Store, clock: Clock, data: DirectoryData, *, index_groups: bool = True
+        self,
+        store: Store,
+        clock: Clock,
+        data: DirectoryData,
+        *,
+        index_groups: bool = True,
+        digest: str = "",
     ) -> None:
+        store.migrate(MIGRATIONS)
         self.store = store
         self.clock = clock
         self.data = data
@@ -35,104 +53,156 @@ class Directory:
         self.contacts = Contacts(store.conn, clock)
         self._presence: dict[str, Presence] = {}
         self._available: dict[str, int] = {}
+        self._ready: set[str] = set()  # members available now (ready and not busy)
         self._index_groups = index_groups
         self.became_available: list[str] = []  # since the last settle: routing offers them work
         self.dirty = False  # changed in the open transaction
-        self.load(data, index_groups=index_groups)
+        self.synced = True  # the tables hold exactly what memory holds
+        self.loading = False  # a reload is under way
+        self._source: Source = (digest, index_groups)
+        if digest and stored_source(store.conn) == self._source:
+            self.index.read_rowids()  # an unchanged file: nothing to write
+            self.refresh()
+        else:
+            self.synced = False
+            self.load(data, index_groups=index_groups, digest=digest)
 
     # -- loading -----------------------------------------------------------------
 
-    def load(self, data: DirectoryData, *, index_groups: bool = True) -> None:
-        """Replace the directory with ``data``, keeping the presence of members who stay."""
-        self.data, self._index_groups = data, index_groups
-        links = self.store.conn.execute("SELECT platform, handle, member_id FROM links")
-        self.identities.load(data, links.fetchall())
+    def load(self, data: DirectoryData, *, index_groups: bool = True, digest: str = "") -> None:
+        """Replace the directory with ``data`` at once, keeping the presence of who stays.
+
+        Only what changed is written; after a failed or interrupted load, or when the
+        tables were written by another file, everything is checked against the store.
+        """
+        if self.unchanged(digest, index_groups):
+            return
         with self.store.transaction():
-            self._write_directory(data)
-            self.index.replace_all(self._entries())
-            self.refresh()
-            self.store.conn.executemany(
-                "UPDATE groups SET available = ? WHERE id = ?",
-                ((n, ref) for ref, n in self._available.items()),
-            )
+            plan = self.plan(data, index_groups=index_groups, digest=digest, bulk=True)
+            run_all(self.store.conn, plan.steps)
+            if plan.rebuild is not None:
+                self.index.rebuild(plan.rebuild)
+            settle = not self.synced
+            self.swap(plan)
+            if settle:
+                self._settle_presence()
 
-    def refresh(self) -> None:
-        """Re-read presence and identities from the store (after a rolled-back command)."""
-        self.dirty = False
-        self.became_available.clear()
-        self._presence = self._read_presence()
-        self._available = self.recount()
-        links = self.store.conn.execute("SELECT platform, handle, member_id FROM links")
-        self.identities.load(self.data, links.fetchall())
+    def source(self) -> Source:
+        """The hash and index setting memory was loaded from."""
+        return self._source
 
-    def _write_directory(self, data: DirectoryData) -> None:
+    def links(self) -> list[tuple[str, str, str]]:
+        """Identities an admin linked at runtime, as stored."""
+        rows = self.store.conn.execute("SELECT platform, handle, member_id FROM links")
+        return [(p, h, m) for p, h, m in rows]
+
+    def known(self, digest: str) -> DirectoryData | None:
+        """The directory in memory, if it was loaded from a file with this content hash."""
+        return self.data if digest and digest == self._source[0] and self.synced else None
+
+    def unchanged(self, digest: str, index_groups: bool) -> bool:
+        """Whether a load of this file, so indexed, would write nothing."""
+        return bool(digest) and (digest, index_groups) == self._source and self.synced
+
+    def before(self) -> Before:
+        """What the tables hold now, for a plan: memory when in sync, else the store."""
+        if self.synced:
+            return Before(self.data, self._index_groups, self.identities, self.index.rowids)
+        return Before(read_stored(self.store.conn), self._index_groups, Identities(), None)
+
+    def plan(
+        self, data: DirectoryData, *, index_groups: bool, digest: str, bulk: bool = False
+    ) -> Plan:
+        """Prepare a load of ``data`` here and now (see ``bot.directory.plan``)."""
+        source = (digest, index_groups)
+        return plan_load(self.before(), data, source, self.links(), self.clock.now(), bulk=bulk)
+
+    async def write_steps(self, plan: Plan, lock: asyncio.Lock) -> None:
+        """Write a plan's steps in short transactions, letting commands run in between.
+
+        The steps write only rows that no command reads back by itself: the members and
+        identities tables (commands ask memory), new members' presence, mailboxes that
+        come or change, and search entries (refs memory does not know yet are skipped by
+        ``search``). Presence and mailboxes that go, the groups and memory wait for
+        ``swap``. The first step clears the recorded file hash, so a crash before the
+        swap makes the next start-up load everything again.
+        """
         conn = self.store.conn
-        for table in ("members", "identities", "groups"):
-            conn.execute(f"DELETE FROM {table}")
-        conn.executemany(
-            "INSERT INTO members (id, name, roles, groups_, skills, handles, voice)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    m.id,
-                    m.name,
-                    json.dumps(sorted(m.roles)),
-                    json.dumps(m.groups),
-                    json.dumps(m.skills),
-                    json.dumps(dict(m.handles)),
-                    m.voice,
-                )
-                for m in data.members.values()
-            ),
-        )
-        conn.executemany(
-            "INSERT INTO identities (platform, handle, member_id) VALUES (?, ?, ?)",
-            self.identities.rows(),
-        )
-        conn.executemany(
-            "INSERT INTO groups (id, kind, name, members, supervisors, routes_to)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    g.ref,
-                    g.kind.value,
-                    g.name,
-                    json.dumps(g.members),
-                    json.dumps(g.supervisors),
-                    json.dumps(g.routes_to),
-                )
-                for g in data.groups.values()
-            ),
-        )
-        conn.executemany(
-            "INSERT INTO mailboxes (id, kind, owner) VALUES (?, ?, ?) ON CONFLICT(id)"
-            " DO UPDATE SET kind = excluded.kind, owner = excluded.owner",
-            ((b.id, "group" if b.group else "personal", b.owner) for b in data.mailboxes.values()),
-        )
-        conn.executemany(
-            "DELETE FROM mailboxes WHERE id = ?",
-            [
-                (box,)
-                for (box,) in conn.execute("SELECT id FROM mailboxes")
-                if box not in data.mailboxes
-            ],
-        )
+        chunks = batches(plan.steps, CHUNK_ROWS)
+        chunk = next(chunks, None)
+        cleared = False
+        try:
+            while chunk is not None:
+                async with lock:
+                    with self.store.transaction():
+                        if not cleared:
+                            record_source(conn, None)
+                            cleared = True
+                        until = time.perf_counter() + STEP_SECONDS
+                        while chunk is not None and time.perf_counter() < until:
+                            run_all(conn, chunk)
+                            chunk = next(chunks, None)
+                await asyncio.sleep(BREATHE)
+        except BaseException:
+            self.synced = False
+            raise
+
+    def swap(self, plan: Plan) -> None:
+        """Make the planned directory current: memory and the last writes, in one short step.
+
+        Runs inside the caller's transaction, after every step of the plan was written;
+        memory changes only once every write succeeded.
+        """
+        conn = self.store.conn
+        links = self.links()
+        if links != plan.links:  # an admin linked someone while the load was prepared
+            plan.identities.load(plan.data, links)
+        counts = count_available(plan.data, self._ready)  # the added are logged off
+        run_all(conn, plan.final)
+        if plan.groups:
+            conn.execute("DELETE FROM groups")
+            conn.executemany(
+                "INSERT INTO groups (id, kind, name, members, supervisors, routes_to, available)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(*row, counts.get(row[0], 0)) for row in plan.groups],
+            )
+        else:
+            conn.executemany(
+                "UPDATE groups SET available = ? WHERE id = ?", [(n, r) for r, n in counts.items()]
+            )
+        record_source(conn, plan.source if plan.source[0] else None)
+        for mid in plan.removed:
+            self._presence.pop(mid, None)
+            self._ready.discard(mid)
+        logged_off = Presence(PresenceState.LOGGED_OFF, plan.since)
+        self._presence.update((mid, logged_off) for mid in plan.added)
+        self.data, self.identities, self._available = plan.data, plan.identities, counts
+        self._index_groups, self.index.rowids = plan.index_groups, plan.rowids
+        self._source, self.synced = plan.source, True
+
+    def _settle_presence(self) -> None:
+        """After loading against the store: presence rows exactly for the members."""
+        conn = self.store.conn
         conn.execute("DELETE FROM presence WHERE member_id NOT IN (SELECT id FROM members)")
         conn.execute(
             "INSERT OR IGNORE INTO presence (member_id, state, since)"
             " SELECT id, 'logged_off', ? FROM members",
             (self.clock.now(),),
         )
+        self.refresh()
+        conn.executemany(
+            "UPDATE groups SET available = ? WHERE id = ?",
+            [(n, ref) for ref, n in self._available.items()],
+        )
 
-    def _entries(self) -> Iterator[Entry]:
-        for ref in self.data.members:
-            yield self._member_entry(self.data.members[ref])
-        if self._index_groups:
-            for g in self.data.groups.values():
-                yield Entry(g.ref, g.kind.value, g.name, (g.id, g.ref))
-
-    def _member_entry(self, m: Member) -> Entry:
-        return Entry(m.ref, "member", m.name, (m.id, *self.identities.handles(m.id).values()))
+    def refresh(self) -> None:
+        """Re-read presence and identities from the store (after a rolled-back command)."""
+        self.dirty = False
+        self.became_available.clear()
+        self._presence = self._read_presence()
+        self._ready = {mid for mid, p in self._presence.items() if p.available}
+        self._available = self.recount()
+        self.identities.load(self.data, self.links())
 
     def _read_presence(self) -> dict[str, Presence]:
         rows = self.store.conn.execute("SELECT member_id, state, reason, since, busy FROM presence")
@@ -159,6 +229,7 @@ class Directory:
 
     def link(self, member_id: str, platform: str, handle: str) -> None:
         """Link a platform identity to a member (DIR-6); refused if it is someone else's."""
+        old = self.identities.handles(member_id).get(platform)
         self.identities.link(member_id, platform, handle)
         self.dirty = True
         conn = self.store.conn
@@ -169,12 +240,15 @@ class Directory:
             "INSERT OR REPLACE INTO links (platform, handle, member_id, at) VALUES (?, ?, ?, ?)",
             (platform, handle, member_id, self.clock.now()),
         )
-        conn.execute("DELETE FROM identities")
-        conn.executemany(
-            "INSERT INTO identities (platform, handle, member_id) VALUES (?, ?, ?)",
-            self.identities.rows(),
+        if old is not None:
+            conn.execute(
+                "DELETE FROM identities WHERE platform = ? AND handle = ?", (platform, old)
+            )
+        conn.execute(
+            "INSERT OR REPLACE INTO identities (platform, handle, member_id) VALUES (?, ?, ?)",
+            (platform, handle, member_id),
         )
-        self.index.update(self._member_entry(self.member(member_id)))
+        self.index.update(member_entry(self.member(member_id), self.identities))
 
     def resolve(self, text: str) -> Member | Group:
         """A target written by a member: ``@bob`` or ``group:support``; raises ``NotFound``."""
@@ -227,6 +301,10 @@ class Directory:
             data={"state": new.state.value, "reason": new.reason, "busy": new.busy},
         )
         self._presence[member_id] = new
+        if new.available:
+            self._ready.add(member_id)
+        else:
+            self._ready.discard(member_id)
         self.dirty = True
         if new.available and not old.available:
             self.became_available.append(member_id)
@@ -250,12 +328,8 @@ class Directory:
 
     def recount(self) -> dict[str, int]:
         """Count available members per group from presence alone (the slow, sure way)."""
-        counts = {ref: 0 for ref in self.data.groups}
-        for mid, presence in self._presence.items():
-            if presence.available and mid in self.data.members:
-                for group in self.data.groups_of(mid):
-                    counts[group.ref] += 1
-        return counts
+        ready = [mid for mid, presence in self._presence.items() if presence.available]
+        return count_available(self.data, ready)
 
     # -- search -------------------------------------------------------------------
 
@@ -263,12 +337,29 @@ class Directory:
         """Search the directory; the member's favourites and recents come first (DIR-1)."""
         refs = self.contacts.favourites(member_id) + self.contacts.recents(member_id)
         first = [e for e in map(self.entry, refs) if e is not None]
-        return self.index.search(text, first=first, page=page, page_size=page_size)
+        return self.index.search(
+            text, first=first, page=page, page_size=page_size, known=self._knows
+        )
+
+    def _knows(self, ref: str) -> bool:
+        if ref.startswith("@"):
+            return ref[1:] in self.data.members
+        return ref in self.data.groups
 
     def entry(self, ref: str) -> Entry | None:
         """The search entry for a member or group ref, or None if it is gone."""
         if ref.startswith("@"):
             m = self.data.members.get(ref[1:])
-            return None if m is None else self._member_entry(m)
+            return None if m is None else member_entry(m, self.identities)
         g = self.data.groups.get(ref)
-        return None if g is None else Entry(g.ref, g.kind.value, g.name, (g.id, g.ref))
+        return None if g is None else group_entry(g)
+
+
+def count_available(data: DirectoryData, available: Iterable[str]) -> dict[str, int]:
+    """Members of every group and skill among the ``available`` ones."""
+    counts = {ref: 0 for ref in data.groups}
+    for mid in available:
+        if mid in data.members:
+            for group in data.groups_of(mid):
+                counts[group.ref] += 1
+    return counts

@@ -8,6 +8,7 @@ caller's transaction. Nothing here awaits I/O.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -48,10 +49,12 @@ class Engine:
         self.listeners: list[Callable[[str, Interaction], None]] = []
         self._focus: dict[str, str] = {}
         # Indexes, so no operation scans every live interaction (50k live stay cheap):
-        self._by_party: dict[str, set[str]] = {}  # "@bob"/"customer:Ann" → ids with that party
+        # "@bob"/"customer:Ann" → ids with that party; a dict of str keys, unlike a set, is
+        # left alone by the garbage collector (one set per customer: 50k objects to scan)
+        self._by_party: dict[str, dict[str, None]] = {}
         self._offered: dict[str, Interaction] = {}  # saved with an offer (re-checked on read)
         self._connected: dict[str, int] = {}  # "@bob" → live interactions he is connected to
-        self._timers: dict[tuple[str, str], Timer] = {}
+        self._timers: dict[str, dict[str, Timer]] = {}  # id → timer name → timer
         self.free_since: dict[str, float] = {}
         self.offers = Offers(self)
         self.talk = Talk(self)
@@ -111,6 +114,8 @@ class Engine:
         for ix in self.live.values():
             self.machines[ix.kind].remove_model(ix)
             self.cancel_timers(ix)
+        for machine in self.machines.values():
+            machine.retire()
         self.specs = specs
         self.machines = {kind: InteractionMachine(spec) for kind, spec in specs.items()}
         self.live.clear()
@@ -161,7 +166,7 @@ class Engine:
 
     def _index(self, ix: Interaction) -> None:
         for who, party in ix.parties.items():
-            self._by_party.setdefault(who, set()).add(ix.id)
+            self._by_party.setdefault(who, {})[ix.id] = None
             self._connected[who] = self._connected.get(who, 0) + party.connected
         if ix.offer is not None:
             self._offered[ix.id] = ix
@@ -171,7 +176,7 @@ class Engine:
             self._connected[who] = self._connected.get(who, 0) - party.connected
             ids = self._by_party.get(who)
             if ids is not None:
-                ids.discard(ix.id)
+                ids.pop(ix.id, None)
                 if not ids:
                     del self._by_party[who]
         self._offered.pop(ix.id, None)
@@ -221,8 +226,9 @@ class Engine:
         """Connect ``who`` with ``role`` (rejoining keeps the same party record)."""
         party = ix.parties.get(who)
         if party is None:
+            who = sys.intern(who)  # one "@bob" for all his interactions
             party = ix.parties[who] = Party(who, role, self.core.clock.now(), connected=False)
-            self._by_party.setdefault(who, set()).add(ix.id)
+            self._by_party.setdefault(who, {})[ix.id] = None
         if not party.connected:  # a new leg starts unmuted (CNF-2)
             party.muted = False
             if self.live.get(ix.id) is ix:
@@ -359,11 +365,11 @@ class Engine:
         iid = ix.id
 
         async def run() -> None:
-            self._timers.pop((iid, name), None)
+            self._drop_timer(iid, name)
             if self.live.get(iid) is ix:
                 await self.core.run_timer(fire)
 
-        self._timers[(iid, name)] = self.core.clock.call_at(when, run)
+        self._timers.setdefault(iid, {})[name] = self.core.clock.call_at(when, run)
 
     def schedule_ready(self, member_id: str, seconds: float) -> None:
         """After-call work ends by itself after ``seconds`` (INT-4)."""
@@ -395,14 +401,24 @@ class Engine:
 
     def cancel(self, ix: Interaction, name: str) -> None:
         """Stop one timer of ``ix``."""
-        timer = self._timers.pop((ix.id, name), None)
+        timer = self._drop_timer(ix.id, name)
         if timer is not None:
             timer.cancel()
 
     def cancel_timers(self, ix: Interaction) -> None:
         """Stop every timer of ``ix``."""
-        for key in [k for k in self._timers if k[0] == ix.id]:
-            self._timers.pop(key).cancel()
+        for timer in self._timers.pop(ix.id, {}).values():
+            timer.cancel()
+
+    def _drop_timer(self, iid: str, name: str) -> Timer | None:
+        """Forget one timer (it ran or is being cancelled); the timer, if there was one."""
+        timers = self._timers.get(iid)
+        if timers is None:
+            return None
+        timer = timers.pop(name, None)
+        if not timers:
+            del self._timers[iid]
+        return timer
 
 
 def _age(ix: Interaction) -> tuple[float, int, str]:

@@ -1,12 +1,18 @@
-"""Interactions and their parties, the models of the kind machines."""
+"""Interactions and their parties, the models of the kind machines.
+
+Tens of thousands are live at once, so each is small: slotted classes (no per-object
+``__dict__``) and no attributes added by the machine (see ``bot.interaction.machines``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from bot.interaction.machines import TERMINAL
+from transitions import MachineError
+
+from bot.interaction.machines import TERMINAL, InteractionMachine
 
 
 class PartyRole(StrEnum):
@@ -26,7 +32,7 @@ SUPERVISING = frozenset({PartyRole.MONITOR, PartyRole.COACH, PartyRole.BARGER})
 HANDLERS = frozenset({PartyRole.OWNER, PartyRole.CONSULTANT, PartyRole.MEMBER})
 
 
-@dataclass
+@dataclass(slots=True)
 class Party:
     """Someone connected (or once connected) to an interaction."""
 
@@ -44,7 +50,7 @@ class Party:
         return self.who[1:] if self.who.startswith("@") else None
 
 
-@dataclass
+@dataclass(slots=True)
 class Offer:
     """Work offered to members who have not accepted yet: a route, transfer or conference."""
 
@@ -86,9 +92,9 @@ class Journal(Protocol):
         """Record one transition."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Interaction:
-    """One live interaction; ``state`` and the trigger methods come from its kind's machine."""
+    """One live interaction; ``state`` is set by its kind's machine, triggers fire through it."""
 
     id: str
     kind: str
@@ -105,11 +111,13 @@ class Interaction:
     offer: Offer | None = None
     disposition: str | None = None
     state: str = ""
+    machine: InteractionMachine | None = field(default=None, init=False, repr=False)
 
-    if TYPE_CHECKING:  # added to every model by its machine
-
-        async def trigger(self, name: str) -> bool:
-            """Fire the machine trigger ``name``."""
+    async def trigger(self, name: str) -> bool:
+        """Fire the machine trigger ``name``; ``MachineError`` once out of its machine."""
+        if self.machine is None:
+            raise MachineError(f"{self.id} is in no machine")
+        return await self.machine.fire(self, name)
 
     # -- conditions and callbacks named by rules/machines/*.yaml ---------------------
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.directory.model import Group, Member
+from bot.directory.presence import PresenceState
 from bot.errors import CommandError
 from bot.interaction.model import Interaction, Offer
 from bot.interaction.routing import Router
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 OWN = frozenset({"route", "consult", "im"})  # the offered thing is the interaction itself
 WAIT_PLEASE = "Please hold on: everyone is busy; we will be with you shortly."
+MISSED = "missed offer"  # the not-ready reason of a member who let an offer time out
 
 
 class Offers:
@@ -59,8 +61,8 @@ class Offers:
         ``everyone`` rings every available member at once (IM-5 ``all``); ``wait`` waits for
         an unavailable member instead of failing (TRF-6 ``queue``).
         """
-        plan = self.router.plan(found, tried)
-        ring = tuple(self.router.choose(found, tried)) if everyone else plan.ring
+        plan = self.router.plan(found, tried, ix.kind)
+        ring = tuple(self.router.choose(found, tried, ix.kind)) if everyone else plan.ring
         if (
             not ring
             and purpose == "im"
@@ -99,6 +101,8 @@ class Offers:
         if offer.purpose in OWN and ix.state == "queued":
             await self.engine.fire(ix, "ring")
         self.engine.arm(ix, "offer", offer.expires, self.expiry(ix))
+        for member_id in offer.to:
+            self.router.offered_at[member_id] = self.now
         self.engine.event(
             ix, "offered", {"to": [f"@{m}" for m in offer.to], "purpose": offer.purpose}
         )
@@ -164,6 +168,8 @@ class Offers:
         """A rung member declined (or let it time out): try someone else or give up."""
         offer = ix.offer
         assert offer is not None
+        if timed_out and offer.purpose == "route":
+            self.missed(ix, member_id, offer)
         left = tuple(m for m in offer.to if m != member_id)
         tried = (*offer.tried, member_id)
         self.engine.event(ix, "timed_out" if timed_out else "declined", {"by": f"@{member_id}"})
@@ -178,7 +184,7 @@ class Offers:
         if offer.purpose in OWN and ix.state == "offered":
             await self.engine.fire(ix, "requeue")
         if isinstance(found, Group) and (
-            offer.purpose == "route" or self.router.choose(found, tried)
+            offer.purpose == "route" or self.router.choose(found, tried, ix.kind)
         ):
             await self.start(ix, offer.purpose, found, offer.by, tried=tried)
             if ix.customer and ix.offer is not None and not ix.offer.to:
@@ -187,6 +193,21 @@ class Offers:
         await self.fail(
             ix, offer.purpose, offer.by, f"@{member_id} {verb}.", found, timed_out=timed_out
         )
+
+    def missed(self, ix: Interaction, member_id: str, offer: Offer) -> None:
+        """A routed offer timed out on ``member_id`` (INT-3, ``routing.on_missed_offer``)."""
+        core = self.engine.core
+        if core.policy.routing.on_missed_offer == "not_ready":
+            core.directory.set_presence(member_id, PresenceState.NOT_READY, MISSED)
+            self.engine.tell(
+                f"@{member_id}",
+                f"You did not answer {ix.id}, so you are not ready ({MISSED}). "
+                "Type `ready` when you can take work again.",
+            )
+        found = core.directory.resolve(offer.target)
+        if isinstance(found, Group) and found.supervisors:
+            text = f"@{member_id} did not answer {ix.label} from {found.ref}."
+            core.inbox.raise_message(list(found.supervisors), text, kind="routing")
 
     async def expired(self, ix: Interaction) -> None:
         """The offer timer fired: a ringing offer times out, a wait ends."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from sys import intern
 from typing import Any
 
 from bot.interaction.model import Interaction, Journal, Offer, Party, PartyRole
@@ -74,12 +75,13 @@ class Records:
 
     def _load(self, journal: Journal, where: str, params: list[str]) -> list[Interaction]:
         parties: dict[str, dict[str, Party]] = {}
-        for iid, who, role, connected, joined, muted, done, about in self.conn.execute(
+        for iid, name, role, connected, joined, muted, done, about in self.conn.execute(
             "SELECT p.interaction_id, p.who, p.role, p.connected, p.joined, p.muted, p.done,"
             " p.about FROM parties p JOIN interactions i ON i.id = p.interaction_id"
             f" WHERE {where} ORDER BY p.joined",
             params,
         ):
+            who = intern(name)  # "@bob" is in many interactions: one string for all of them
             parties.setdefault(iid, {})[who] = Party(
                 who, PartyRole(role), joined, bool(connected), bool(muted), bool(done), about
             )
@@ -139,19 +141,24 @@ def _rebuild(
     iid, kind, state, owner, parent, created = row
     ix = Interaction(
         iid,
-        kind,
+        intern(kind),
         created,
         journal,
         customer=data["customer"],
         parent=parent,
-        mode=data["mode"],
-        target=data["target"],
-        owner=owner,
-        initiator=data["initiator"],
+        mode=_shared(data["mode"]),
+        target=_shared(data["target"]),
+        owner=_shared(owner),
+        initiator=_shared(data["initiator"]),
         case=data["case"],
         parties=parties,
-        disposition=data["disposition"],
+        disposition=_shared(data["disposition"]),
     )
     ix.offer = Offer.from_dict(data["offer"]) if data["offer"] else None
     ix.state = state
     return ix
+
+
+def _shared(value: str | None) -> str | None:
+    """One string object for a value many interactions repeat (a member id, a group)."""
+    return None if value is None else intern(value)

@@ -1,7 +1,9 @@
 """Routing: who gets work aimed at a member, group, skill, queue or routing point (GRP-3).
 
-Groups and their kin are never parties: work aimed at one rings one available member
-(longest idle, then fewest live interactions). With nobody available the work waits up to
+Groups and their kin are never parties: work aimed at one rings one available member, by
+``routing.choose``: ``longest_idle`` (idle since they last finished or were offered work, then
+fewest live interactions of that kind) or ``fewest_interactions`` (the other way round); the
+one ready longest breaks a tie. With nobody available the work waits up to
 ``routing.wait_for_agent``; the group's ``when_empty`` policy decides what happens then
 (GRP-5). ``explain`` says all of that without changing anything.
 """
@@ -50,6 +52,7 @@ class Router:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.offered_at: dict[str, float] = {}  # member → when work last rang them
 
     @property
     def directory(self) -> Directory:
@@ -85,16 +88,27 @@ class Router:
         presence = self.directory.presence(member_id)
         return presence.state is not PresenceState.LOGGED_OFF and not self.ringing(member_id)
 
-    def choose(self, found: Member | Group, exclude: tuple[str, ...] = ()) -> list[str]:
-        """Available members of the target, the best first (longest idle, fewest live)."""
+    def choose(
+        self, found: Member | Group, exclude: tuple[str, ...] = (), kind: str | None = None
+    ) -> list[str]:
+        """Available members of the target, the best first (GRP-3, ``routing.choose``).
+
+        Live interactions count those of ``kind`` (of any kind when None).
+        """
         members = [m for m in self.members_of(found) if m not in exclude and self.available(m)]
-        idle = self.engine.free_since
+        return sorted(members, key=lambda m: self._order(m, kind))
 
-        def order(m: str) -> tuple[float, int]:
-            since = max(self.directory.presence(m).since, idle.get(m, 0.0))
-            return since, self.engine.connected_count(m)
-
-        return sorted(members, key=order)
+    def _order(self, member_id: str, kind: str | None) -> tuple[float, float, float]:
+        engine = self.engine
+        if kind is None:
+            live = engine.connected_count(member_id)
+        else:
+            live = sum(1 for ix in engine.interactions_of(member_id) if ix.kind == kind)
+        idle = max(engine.free_since.get(member_id, 0.0), self.offered_at.get(member_id, 0.0))
+        ready = self.directory.presence(member_id).since
+        if engine.core.policy.routing.choose == "fewest_interactions":
+            return live, idle, ready
+        return idle, live, ready
 
     def when_empty(self, found: Member | Group) -> str:
         """The group's policy for nobody available (GRP-5); a member is never waited for."""
@@ -105,9 +119,11 @@ class Router:
             return policy.when_empty(found.id)
         return policy.groups.when_empty
 
-    def plan(self, found: Member | Group, exclude: tuple[str, ...] = ()) -> Plan:
+    def plan(
+        self, found: Member | Group, exclude: tuple[str, ...] = (), kind: str | None = None
+    ) -> Plan:
         """Who would be offered the work now, or what happens if nobody can be."""
-        chosen = self.choose(found, exclude)
+        chosen = self.choose(found, exclude, kind)
         return Plan(found.ref, tuple(chosen[:1]), self.when_empty(found), len(chosen))
 
     def unavailable_reason(self, member: Member) -> str:

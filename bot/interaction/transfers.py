@@ -40,7 +40,7 @@ class Transfers:
                 return f"{found.ref} is ready: it would ring {found.ref}."
             rule = "nobody would be added" if conference else self.unavailable_rule(ix)
             return f"{router.unavailable_reason(found).capitalize()}: {rule}."
-        plan = router.plan(found, self._exclude(ix))
+        plan = router.plan(found, self._exclude(ix), ix.kind)
         if conference and plan.when_empty == "voicemail":
             plan = replace(plan, when_empty="wait")
         return plan.explain(self.engine.core.policy.routing.wait_for_agent)

@@ -16,6 +16,7 @@ from bot.port.settings import choice, port, secret
 from bot.port.types import (
     Address,
     Batch,
+    ChatState,
     HomeView,
     InteractionView,
     MemberInfo,
@@ -30,6 +31,7 @@ __all__ = [
     "AdapterStore",
     "Address",
     "Batch",
+    "ChatState",
     "CommandError",
     "HomeView",
     "InteractionView",

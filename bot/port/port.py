@@ -14,12 +14,17 @@ from bot.clock import FakeClock
 from bot.directory.presence import PresenceState
 from bot.errors import CommandError
 from bot.events import Command
-from bot.port.types import Address, HomeView, InteractionView, MemberInfo, Reply
+from bot.interaction import away
+from bot.interaction.model import PartyRole
+from bot.interaction.talk import INTERNAL_KINDS
+from bot.outbound import Priority, Say
+from bot.port.types import Address, ChatState, HomeView, InteractionView, MemberInfo, Reply
 from bot.port.views import find, home_view, interaction_view
 
 if TYPE_CHECKING:
     from bot.core import Core
     from bot.dispatch.turn import Turn
+    from bot.interaction.model import Interaction
 
 Respond = Callable[[Reply], Awaitable[None]]
 
@@ -137,6 +142,104 @@ class Port:
         """The adapter lost or regained its platform (MSG-2)."""
         await self._core.adapter_changed(self.platform, up=up)
 
+    async def member_offline(self, handle: str, *, offline: bool) -> list[str]:
+        """The member went offline on this platform, or is back (INT-2).
+
+        Past ``routing.offline_grace`` offline, the customer work they own goes back to
+        routing. Returns the ids of the interactions concerned.
+        """
+        core = self._core
+        member = core.directory.identify(self.platform, handle)
+        if member is None:
+            return []
+
+        async def mark() -> list[str]:
+            return away.member_offline(core.engine, member.id, offline=offline)
+
+        return await core.act(mark)
+
+    async def customer_offline(self, address: Address, *, offline: bool) -> str | None:
+        """The customer's client went offline, or is back (INT-2).
+
+        Past ``customers.offline_grace`` their chat ends and its members are told. Returns
+        the interaction concerned.
+        """
+        core = self._core
+        name = core.addresses.find(address)
+        if name is None:
+            return None
+
+        async def mark() -> str | None:
+            return away.customer_offline(core.engine, name, offline=offline)
+
+        return await core.act(mark)
+
+    async def notify(self, member_id: str, text: str) -> None:
+        """A system message for a member, with a preview on each of their platforms (MSG-2).
+
+        Raises ``CommandError`` for an unknown member.
+        """
+        core = self._core
+        member = core.directory.member(member_id)
+
+        async def raise_it() -> None:
+            core.inbox.raise_message([member.id], text, kind=self.platform, priority=Priority.HIGH)
+
+        await core.act(raise_it)
+
+    async def chat_state(self, sender: str | Address, state: str, iid: str | None = None) -> int:
+        """A party is ``composing``, ``paused`` or ``active`` in an interaction (XEP-0085).
+
+        The party is a member (a handle; in ``iid``, else their current interaction) or a
+        customer (an ``Address``).
+
+        Every party who would hear them is told through each adapter that has an
+        ``async send_chat_states(list[ChatState])``; nothing is stored, and a consultation
+        or a whisper never reaches a customer. Returns how many recipients were told.
+        """
+        core = self._core
+        found = self._speaker(sender, iid)
+        speaker = found[0].party(found[1]) if found is not None else None
+        if found is None or speaker is None or not speaker.connected:
+            return 0
+        ix = found[0]
+        private = ix.kind in INTERNAL_KINDS or speaker.role is PartyRole.COACH
+        states: dict[str, list[ChatState]] = {}
+        for party in core.engine.talk.hearers(ix, speaker):
+            if private and party.member_id is None:
+                continue
+            for name, out in core.delivery.route(Say(party.who, "", ix.id, private)).items():
+                states.setdefault(name, []).append(
+                    ChatState(state, ix.id, party.who, out.address, out.via)
+                )
+        told = 0
+        for name, batch in states.items():
+            send = getattr(core.delivery.adapters.get(name), "send_chat_states", None)
+            if send is not None and name not in core.delivery.down:
+                await send(batch)
+                told += len(batch)
+        return told
+
+    def _speaker(self, sender: str | Address, iid: str | None) -> tuple[Interaction, str] | None:
+        core = self._core
+        if isinstance(sender, Address):
+            name = core.addresses.find(sender)
+            ix = core.engine.customers.interaction_of(name) if name else None
+            return (ix, f"customer:{name}") if ix is not None else None
+        member = core.directory.identify(self.platform, sender)
+        if member is None:
+            return None
+        ix = core.engine.live.get(iid) if iid else core.engine.current(member.id)
+        return (ix, f"@{member.id}") if ix is not None else None
+
+    def knows_target(self, target: str) -> bool:
+        """Whether ``target`` (``group:support``, ``@bob``) names someone in the directory."""
+        try:
+            self._core.directory.resolve(target)
+        except CommandError:
+            return False
+        return True
+
     # -- read models -----------------------------------------------------------------
 
     def member(self, handle: str) -> MemberInfo | None:
@@ -162,7 +265,8 @@ class Port:
         core = self._core
         member = core.directory.member(member_id)
         presence = core.directory.presence(member_id).describe()
-        return MemberInfo(member.id, member.name, self.handle_of(member_id), presence)
+        roles = tuple(sorted(role.value for role in member.roles))
+        return MemberInfo(member.id, member.name, self.handle_of(member_id), presence, roles)
 
     def interaction_view(self, iid: str, viewer: str | None) -> InteractionView | None:
         """Interaction ``iid`` as member ``viewer`` sees it (None: as its members share it)."""

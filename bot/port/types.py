@@ -96,6 +96,27 @@ class Unsupported(Exception):
 
 
 @dataclass(frozen=True)
+class ChatState:
+    """A party's typing state for one recipient in an interaction (XEP-0085), never stored.
+
+    ``state`` is ``composing``, ``paused`` or ``active``; ``address``/``via`` are the
+    recipient on the adapter's platform, as in ``Outgoing``; ``to`` is ``@member`` or
+    ``customer:NAME``.
+    """
+
+    state: str
+    interaction: str
+    to: str
+    address: str
+    via: str = ""
+
+    @property
+    def to_customer(self) -> bool:
+        """Whether the recipient is a customer."""
+        return self.to.startswith("customer:")
+
+
+@dataclass(frozen=True)
 class MemberInfo:
     """A directory member as an adapter sees one."""
 
@@ -103,6 +124,7 @@ class MemberInfo:
     name: str
     handle: str | None = None  # on the platform asked about
     presence: str = ""  # "ready", "not ready (lunch)" …
+    roles: tuple[str, ...] = ()  # "agent", "supervisor", "admin"
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.directory.loader import load_directory
+from bot.directory.document import digest
+from bot.directory.loader import read_bytes, read_directory
 from bot.directory.model import DirectoryData, GroupKind
 from bot.interaction.machines import MachineSpec, load_machines
 from bot.rules.errors import RuleError, RulesInvalid
@@ -22,14 +24,22 @@ class Rules:
     policy: Policy
     machines: dict[str, MachineSpec]
     triggers: list[Trigger]
+    directory_digest: str = ""  # content hash of directory.yaml
 
 
-def load_rules(folder: Path) -> Rules:
-    """Load ``folder``; raises ``RulesInvalid`` with every problem found in every file."""
+Known = Callable[[str], DirectoryData | None]
+
+
+def load_rules(folder: Path, *, known: Known | None = None) -> Rules:
+    """Load ``folder``; raises ``RulesInvalid`` with every problem found in every file.
+
+    ``known`` maps the directory file's content hash to a directory already validated from
+    that very content (the store's, or the one in memory), which is then used unparsed.
+    """
     errors: list[RuleError] = []
-    directory = DirectoryData({}, {}, {})
+    directory, directory_digest = DirectoryData({}, {}, {}), ""
     try:
-        directory = load_directory(folder / "directory.yaml", _display(folder, "directory.yaml"))
+        directory, directory_digest = _directory(folder, known)
     except RulesInvalid as exc:
         errors += exc.errors
     group_ids = [g.id for g in directory.groups.values() if g.kind is GroupKind.GROUP]
@@ -54,7 +64,15 @@ def load_rules(folder: Path) -> Rules:
         errors += exc.errors
     if errors:
         raise RulesInvalid(errors)
-    return Rules(folder, directory, policy, machines, triggers)
+    return Rules(folder, directory, policy, machines, triggers, directory_digest)
+
+
+def _directory(folder: Path, known: Known | None) -> tuple[DirectoryData, str]:
+    display = _display(folder, "directory.yaml")
+    content = read_bytes(folder / "directory.yaml", display)
+    hashed = digest(content)
+    same = known(hashed) if known is not None else None
+    return (same if same is not None else read_directory(content, display)), hashed
 
 
 def check_rules(folder: Path) -> list[RuleError]:

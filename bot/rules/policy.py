@@ -91,10 +91,38 @@ class RoutingPolicy:
         default="longest_idle",
         metadata=about("Which available member gets the work first.", "GRP-3"),
     )
+    on_missed_offer: Literal["not_ready", "keep"] = field(
+        default="not_ready",
+        metadata=about(
+            'A member who lets a routed offer time out: `not_ready` (reason "missed offer")'
+            " or `keep` their presence; their group's supervisors get a My Messages note.",
+            "INT-3",
+        ),
+    )
     capacity: Mapping[Kind, int] = field(
         default_factory=_frozen(voice=1, chat=3, email=5, workitem=5, im=10),
         metadata=about(
             "Live interactions of a kind a member takes before busy.", "DIR-2", minimum=1
+        ),
+    )
+    offline_grace: Duration = field(
+        default=120.0,
+        metadata=about(
+            "A member whose platform is offline this long loses their customer work"
+            " back to routing.",
+            "INT-2",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class CustomersPolicy:
+    """Customers who arrive through an adapter."""
+
+    offline_grace: Duration = field(
+        default=60.0,
+        metadata=about(
+            "A customer whose client went offline this long has their chat ended.", "INT-2"
         ),
     )
 
@@ -258,6 +286,9 @@ class Policy:
 
     groups: GroupsPolicy = field(default_factory=GroupsPolicy, metadata=about("Agent groups."))
     routing: RoutingPolicy = field(default_factory=RoutingPolicy, metadata=about("Routing."))
+    customers: CustomersPolicy = field(
+        default_factory=CustomersPolicy, metadata=about("Customers.")
+    )
     consult: ConsultPolicy = field(default_factory=ConsultPolicy, metadata=about("Consult."))
     conference: ConferencePolicy = field(
         default_factory=ConferencePolicy, metadata=about("Conference.")

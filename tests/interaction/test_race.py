@@ -154,6 +154,7 @@ async def test_a_late_accept_races_the_member_the_offer_moved_on_to_int_3(
 
         await console.run(f"@{moved_to}: end {iid}\n@{moved_to}: done {iid}")
         assert stored(console, iid)["state"] == "closed"
+        await console.run(f"@{late}: ready")  # the missed offer made them not ready
     assert live(console) == []
 
 

@@ -7,19 +7,23 @@ adapter contract drivers).
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
-from collections.abc import AsyncIterator, Callable
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adapters.xmpp import XmppAdapter, XmppConfig
+from adapters.console.adapter import ConsoleAdapter
+from adapters.xmpp import MIGRATIONS, XmppAdapter, XmppConfig
 from bot.clock import SystemClock
 from bot.core import Core
 from bot.port import Port
 from bot.state import snapshot
+from tests.live.backline_process import BacklineProcess
 from tests.support.console import RULES
 from tests.support.prosody import COMPONENT, DOMAIN, Client, Prosody
 
@@ -51,6 +55,22 @@ class Live:
         name = name or f"cust{next(_customers)}"
         self.prosody.register(name, domain=domain)
         return await self.user(name, domain)
+
+    def console(self) -> io.StringIO:
+        """Attach a console (every member's other platform); what it printed so far."""
+        out = io.StringIO()
+        self.core.delivery.attach(ConsoleAdapter(Port(self.core, "console"), out, echo=False))
+        return out
+
+    async def accepted_chat(self, agent: Client, first: str = "hello") -> Client:
+        """A fresh customer opens a chat to support@; ``agent`` accepts it in ``i1``'s contact."""
+        support, contact = f"support@{COMPONENT}", f"i1@{COMPONENT}"
+        customer = await self.customer()
+        customer.say(support, first)
+        await agent.wait_body(contact, "New chat from")
+        agent.say(contact, "accept")
+        await customer.wait_body(support, "joined.")
+        return customer
 
     async def until(
         self, check: Callable[[], bool], timeout: float = 5.0, what: str = "condition"
@@ -96,11 +116,33 @@ def backline_config(server: Prosody) -> XmppConfig:
     )
 
 
+def rules_with(folder: Path, **graces: str) -> Path:
+    """A copy of the shipped rules with other offline graces (``routing="1s"``, ...)."""
+    shutil.copytree(RULES, folder, dirs_exist_ok=True)
+    policy = folder / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    for section, default in (("routing", "2m"), ("customers", "1m")):
+        if section in graces:
+            old = f"offline_grace: {default} "
+            assert text.count(old) == 1, f"policy.yaml lost {section}.offline_grace"
+            start = text.index(f"\n{section}:")
+            at = text.index(old, start)
+            text = text[:at] + f"offline_grace: {graces[section]} " + text[at + len(old) :]
+    policy.write_text(text, encoding="utf-8")
+    return folder
+
+
 async def start_backline(
-    server: Prosody, database: Path, config: XmppConfig | None = None, **kwargs: float
+    server: Prosody,
+    database: Path,
+    config: XmppConfig | None = None,
+    *,
+    rules: Path = RULES,
+    **kwargs: float,
 ) -> tuple[Core, XmppAdapter]:
-    """A core on the shipped rules with the XMPP adapter attached and connected."""
-    core = Core.open(RULES, database, SystemClock())
+    """A core on the rules with the XMPP adapter attached and connected, as serve does it."""
+    core = Core.open(rules, database, SystemClock())
+    core.store.migrate(MIGRATIONS)
     adapter = XmppAdapter(Port(core, "xmpp"), config or backline_config(server), **kwargs)
     core.delivery.attach(adapter)  # as serve does: attached before it starts
     await adapter.start()
@@ -113,6 +155,15 @@ async def stop_backline(core: Core, adapter: XmppAdapter) -> None:
     await adapter.stop()
     core.delivery.detach(adapter)
     core.store.close()
+
+
+@pytest.fixture
+def backline(prosody: Prosody, tmp_path: Path) -> Iterator[BacklineProcess]:
+    """``backline run`` on the live Prosody; stopped (and its log shown) at the end."""
+    process = BacklineProcess(tmp_path, prosody)
+    yield process
+    code = process.stop()
+    assert code in (None, 0), f"backline run exited with {code}:\n{process.tail()}"
 
 
 @pytest.fixture

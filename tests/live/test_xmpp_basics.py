@@ -69,11 +69,15 @@ async def test_malformed_stanzas_and_unknown_commands_get_clear_errors_adp_4_ops
     alice.say(BOT, "x" * 5000)
     error = await alice.wait_for(lambda r: r.type == "error", after=mark)
     assert "not-acceptable" in error.xml and "at most 4000" in error.xml
-    # a JID nobody linked gets told who to ask; a routing address that names nothing says so
+    # a JID nobody linked gets told who to ask; a routing address that names nothing is an
+    # item-not-found stanza error (issue 14, defect 9), not console advice
     stranger.say(BOT, "status")
     await stranger.wait_body(BOT, "I don't know who")
+    mark = stranger.mark()
     stranger.say(f"nosuchqueue@{COMPONENT}", "hello")
-    await stranger.wait_body(f"nosuchqueue@{COMPONENT}", "Sorry: There is no group")
+    error = await stranger.wait_for(lambda r: r.type == "error", after=mark)
+    assert error.frm == f"nosuchqueue@{COMPONENT}" and "item-not-found" in error.xml
+    assert not [r for r in stranger.received[mark:] if r.body.startswith("Sorry")]
     stranger.say(f"i1@{COMPONENT}", "let me in")
     await stranger.wait_body(f"i1@{COMPONENT}", "I don't know who")
     # the adapter survived all of it

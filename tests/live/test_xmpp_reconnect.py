@@ -20,11 +20,7 @@ async def test_prosody_restart_reconnects_and_delivers_held_messages_once_adp_4_
     """ADP-4 / MSG-2: messages raised while Prosody is down arrive after it is back, once."""
     alice = await live.user("alice")
     await live.ready("alice")
-    ann = await live.customer()
-    ann.say(SUPPORT, "hello before the outage")
-    await alice.wait_body(I1, "New chat from")
-    alice.say(I1, "accept")
-    await ann.wait_body(SUPPORT, "Alice Anders joined.")
+    ann = await live.accepted_chat(alice, "hello before the outage")
 
     await asyncio.to_thread(live.prosody.stop)
     await live.until(lambda: "xmpp" in live.core.delivery.down, 5.0, "xmpp marked down")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,15 +25,6 @@ BOT = COMPONENT
 SUPPORT = f"support@{COMPONENT}"
 I1, I2 = f"i1@{COMPONENT}", f"i2@{COMPONENT}"
 START_TIMEOUT = 20.0
-
-
-@pytest.fixture
-def backline(prosody: Prosody, tmp_path: Path) -> Iterator[BacklineProcess]:
-    """``backline run`` on the live Prosody; stopped (and its log shown) at the end."""
-    process = BacklineProcess(tmp_path, prosody)
-    yield process
-    code = process.stop()
-    assert code in (None, 0), f"backline run exited with {code}:\n{process.tail()}"
 
 
 @pytest.fixture

@@ -402,7 +402,7 @@ async def test_initiator_leaves_a_three_member_conference_cnf_4(console: Console
     # Only the new owner can act as owner now.
     console.mark()
     await console.run("@alice: end i1\n@chen: end")
-    assert console.received("@alice")[0].startswith("Only the owner @bob can end i1")
+    assert console.received("@alice")[0].startswith("You are no longer connected to i1;")
     assert console.received("@chen")[0].startswith("Only the owner @bob can end i1")
     assert stored(console, "i1")["state"] == "active"
 

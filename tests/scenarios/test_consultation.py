@@ -256,7 +256,7 @@ async def test_either_party_ends_the_consultation_and_the_chat_goes_on_con_4(
     assert console.received("@alice")[-1] == "(i1) Ann: still there?"
     assert not any("still there" in line for line in console.received("@bob"))
     await console.run(f"@{other}: say i2 SECRET-e03 one more thing")
-    assert console.last(f"@{other}").startswith("You are not connected to i2.")
+    assert console.last(f"@{other}").startswith("You are no longer connected to i2;")
     assert_never_received(console, ANN, "SECRET")
 
 

@@ -143,7 +143,7 @@ async def test_end_ends_for_both_and_each_marks_done_im_3(console: Console) -> N
 
     console.mark()
     await console.run("@alice: say TOO-LATE-4d")
-    assert console.received("@alice")[0].startswith("You are not connected to i1.")
+    assert console.received("@alice")[0].startswith("You are no longer connected to i1;")
     assert mentioning(console.received("@bob"), "TOO-LATE-4d") == []
 
     await console.run("@alice: done")

@@ -121,11 +121,18 @@ async def test_accept_timeout_reroutes_and_tells_the_member_int_3(console: Conso
     assert stored(console, "i1")["state"] == "offered"
 
     await console.run("tick 2s")
-    assert console.received("@alice") == ["(i1) The offer of i1 timed out."]
+    assert console.received("@alice") == [
+        "(i1) The offer of i1 timed out.",
+        "You did not answer i1, so you are not ready (missed offer)."
+        " Type `ready` when you can take work again.",
+    ]
     assert console.received("@bob") == [
         "(i1) New chat from Ann via group:support: “hi”. `accept i1` or `decline i1` within 20s."
     ]
     assert events(console, "i1", "timed_out") == [{"by": "@alice"}]
+    assert presences(console)["alice"] == "not_ready"
+    [note] = snapshot(console.core.store)["inbox"]["sam"]
+    assert note["text"] == "@alice did not answer i1 chat with Ann from group:support."
 
     console.mark()
     await console.run("@alice: accept i1\n@bob: accept i1")
@@ -138,6 +145,23 @@ async def test_accept_timeout_reroutes_and_tells_the_member_int_3(console: Conso
     assert (row["state"], row["owner"]) == ("active", "bob")
     assert parties(console, "i1") == {"customer:Ann": ("customer", True), "@bob": ("owner", True)}
     assert offered_to(console, "i1") == [["@alice"], ["@bob"]]
+
+
+async def test_a_missed_offer_can_keep_the_members_presence_int_3(tmp_path: Path) -> None:
+    """INT-3: with `routing.on_missed_offer: keep` the member stays ready; the next is rung in
+    the same tick and the supervisors are still told."""
+    rules = edited_policy(tmp_path, "on_missed_offer: not_ready", "on_missed_offer: keep")
+    console = Console(rules, tmp_path / "db")
+    await console.run("@alice: ready\ntick 1s\n@bob: ready\nsim chat Ann group:support hi")
+    console.mark()
+    await console.run("tick 20s")
+    assert console.received("@alice") == ["(i1) The offer of i1 timed out."]
+    assert offered_to(console, "i1") == [["@alice"], ["@bob"]]
+    assert presences(console)["alice"] == "ready"
+    assert [m["text"] for m in snapshot(console.core.store)["inbox"]["sam"]] == [
+        "@alice did not answer i1 chat with Ann from group:support."
+    ]
+    console.close()
 
 
 async def test_nobody_left_to_ring_applies_the_groups_when_empty_int_3_grp_3(
@@ -181,6 +205,30 @@ async def test_the_longest_idle_member_gets_the_work_first_grp_3(console: Consol
     assert console.last("@bob") == (
         "group:support: 2 ready now; it would ring @alice (longest idle)."
     )
+
+
+@pytest.mark.parametrize("choose", ["longest_idle", "fewest_interactions"])
+async def test_chats_spread_over_ready_agents_two_each_grp_3(tmp_path: Path, choose: str) -> None:
+    """GRP-3: three ready agents, six chats one by one: two each, not all to the first ready
+    (chat capacity 3 keeps alice available, so "available" alone would pick her every time),
+    whichever way `routing.choose` orders them."""
+    rules = edited_policy(tmp_path, "choose: longest_idle", f"choose: {choose}")
+    console = Console(rules, tmp_path / "db")
+    await console.run("@alice: ready\ntick 1s\n@bob: ready\ntick 1s\n@chen: ready")
+    owners: dict[str, int] = {}
+    for n in range(1, 7):
+        await console.run(f"tick 1s\nsim chat C{n} group:support order {n}")
+        [rung] = offered_to(console, f"i{n}")
+        await console.run(f"{rung[0]}: accept i{n}")
+        owner = stored(console, f"i{n}")["owner"]
+        owners[owner] = owners.get(owner, 0) + 1
+    assert owners == {"alice": 2, "bob": 2, "chen": 2}
+    assert [offered_to(console, f"i{n}")[0] for n in range(1, 4)] == [
+        ["@alice"],
+        ["@bob"],
+        ["@chen"],
+    ]
+    console.close()
 
 
 async def test_idle_time_counts_from_the_end_of_the_last_call_grp_3(console: Console) -> None:

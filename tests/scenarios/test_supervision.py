@@ -473,7 +473,7 @@ async def test_scope_agent_drops_the_supervisor_when_the_agent_leaves_sup_7(
     }
     console.mark()
     await console.run("sim say Ann UNHEARD-3a\n@sam: say WHISPER-LATE-4b")
-    assert console.received("@sam")[0].startswith("You are not connected to i1.")
+    assert console.received("@sam")[0].startswith("You are no longer connected to i1;")
     assert console.received("@bob") == ["(i1) Ann: UNHEARD-3a"]
     assert mentioning(console.received("customer:Ann", since_mark=False), "WHISPER") == []
 

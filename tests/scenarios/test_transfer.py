@@ -156,10 +156,36 @@ async def test_only_the_owner_transfers_and_one_transfer_at_a_time_trf_2(
     await console.run("@alice: transfer @bob\n@alice: transfer @chen")
     assert console.last("@alice").startswith("i1 already has a transfer pending (@bob).")
     await console.run("@bob: accept\n@alice: focus i1\n@alice: transfer @chen")
-    assert console.last("@alice").startswith("Only the owner @bob can transfer i1.")
+    assert console.last("@alice").startswith("You are no longer connected to i1;")
     assert REF.search(console.last("@alice"))
     assert_one_owner(console, "i1", "bob")
     assert not any("i1" in line for line in console.received("@chen", since_mark=False))
+
+
+async def test_a_member_who_handed_over_can_no_longer_act_int_4_trf_2(console: Console) -> None:
+    """INT-4 / TRF-2: after the transfer alice may read i1 but not hold, end, say or consult:
+    Ann hears no hold music while bob talks, and nothing is stored."""
+    await call_from_ann(console, "bob", "chen")
+    await console.run("@alice: transfer @bob\n@bob: accept")
+    before = snapshot(console.core.store)["interactions"]
+    console.mark()
+    for command in (
+        "hold i1",
+        "end i1",
+        "say i1 hello",
+        "transfer i1 @chen",
+        "conference i1 @chen",
+    ):
+        await console.run(f"@alice: {command}")
+        assert console.last("@alice").startswith(
+            "You are no longer connected to i1; `history i1` shows what happened."
+        ), command
+    assert console.received(ANN) == []
+    assert console.received("@bob") == []
+    assert snapshot(console.core.store)["interactions"] == before
+    await console.run("@alice: history i1")
+    assert console.last("@alice").startswith("History of i1")
+    assert_one_owner(console, "i1", "bob")
 
 
 # --- TRF-3: history travels --------------------------------------------------------------

@@ -53,8 +53,6 @@ c2s_ports = {{ {c2s} }}
 c2s_direct_tls_ports = {{}}
 legacy_ssl_ports = {{}}
 s2s_ports = {{}}
-component_ports = {{ {component} }}
-component_interface = "127.0.0.1"
 http_ports = {{}}
 https_ports = {{}}
 modules_enabled = {{ "roster", "saslauth", "disco", "ping", "presence", "register" }}
@@ -64,13 +62,26 @@ allow_unencrypted_plain_auth = true
 authentication = "internal_plain"
 storage = "internal"
 
+-- the shipped snippet, as a user pastes it: before the first VirtualHost
+{snippet}
 {hosts}
 Component "conference.{domain}" "muc"
     muc_room_locking = false
-
-Component "{component_jid}"
-    component_secret = "{secret}"
 """
+MANIFEST = Path(__file__).resolve().parents[2] / "manifests" / "xmpp" / "prosody-component.cfg.lua"
+
+
+def shipped_snippet(component_port: int, secret: str, manifest: Path = MANIFEST) -> str:
+    """``manifests/xmpp/prosody-component.cfg.lua`` with only its example values replaced."""
+    text = manifest.read_text(encoding="utf-8")
+    for example, real in (
+        ("{ 5347 }", f"{{ {component_port} }}"),
+        ("backline.example.org", COMPONENT),
+        ('"change-me"', f'"{secret}"'),
+    ):
+        assert example in text, f"{manifest} no longer has {example}"
+        text = text.replace(example, real)
+    return text
 
 
 @dataclass
@@ -95,7 +106,10 @@ class Prosody:
         return self.directory / "prosody.log"
 
     def write_config(self) -> None:
-        """Write the config; data and certificates stay inside ``directory``."""
+        """Write the config; data and certificates stay inside ``directory``.
+
+        The component comes from the shipped manifest snippet itself (issue 14, defect 6).
+        """
         (self.directory / "data").mkdir(parents=True, exist_ok=True)
         (self.directory / "certs").mkdir(exist_ok=True)
         self.config.write_text(
@@ -105,8 +119,7 @@ class Prosody:
                 component=self.component_port,
                 domain=DOMAIN,
                 hosts="".join(f'VirtualHost "{host}"\n' for host in self.domains),
-                component_jid=COMPONENT,
-                secret=self.secret,
+                snippet=shipped_snippet(self.component_port, self.secret),
             ),
             encoding="utf-8",
         )
@@ -197,6 +210,8 @@ class Client:
         self.xmpp.register_plugin("xep_0030")
         self.xmpp.register_plugin("xep_0184")
         self.xmpp.register_plugin("xep_0199")
+        for plugin in ("xep_0004", "xep_0050", "xep_0085", "xep_0308"):  # forms, commands …
+            self.xmpp.register_plugin(plugin)
         mechanisms = self.xmpp.plugin["feature_mechanisms"]
         mechanisms.unencrypted_plain = True
         mechanisms.unencrypted_scram = True

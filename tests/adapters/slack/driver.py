@@ -31,14 +31,14 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.core import Core
 from bot.http import build_http_app
-from bot.port import Port
+from bot.port import Batch, Port
+from tests.adapters.slack.check import USERS
 from tests.adapters.slack.stub import SlackStub
 from tests.support.console import RULES
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
-USERS = {"alice": "U0ALICE", "bob": "U0BOB", "dana": "U0DANA", "sam": "U0SAM"}
 _DELIVERY = re.compile(r"^\[(?P<who>[^\]]+)\] ?(?P<text>.*)$")
 
 
@@ -239,15 +239,25 @@ class SlackDriver:
         return status
 
     async def submit_target(self, member: str, verb: str, iid: str, target: str) -> int:
+        """The member types ``target`` in the target modal and submits it."""
+        status, _ = await self.submit_modal(member, verb, iid, typed=target)
+        return status
+
+    async def submit_modal(
+        self, member: str, verb: str, iid: str, *, typed: str = "", picked: str = ""
+    ) -> tuple[int, dict[str, Any]]:
+        """Submit the target modal (``picked``: a Slack user in its select); the ack's body."""
         body = payload("view_submission")
         n = self._next()
         body["user"].update(id=USERS[member], username=member, name=member)
         body["view"]["private_metadata"] = json.dumps({"verb": verb, "interaction": iid})
-        body["view"]["state"]["values"]["target"]["target"]["value"] = target
+        values = body["view"]["state"]["values"]
+        values["target"]["target"]["value"] = typed or None
+        values["member"] = {"member": {"type": "users_select", "selected_user": picked or None}}
         body["view"]["hash"] = f"1700000003.h{n}"
-        status, _ = await self.post_payload(body)
+        status, text = await self.post_payload(body)
         await self.settle()
-        return status
+        return status, json.loads(text) if text else {}
 
     def message_event(
         self,
@@ -270,11 +280,45 @@ class SlackDriver:
         body["event_id"] = event_id or f"Ev0MSG{n:05d}"
         return body
 
-    async def write(self, member: str, channel: str, text: str, thread_ts: str | None) -> int:
-        """The member writes in a channel (a thread when ``thread_ts``)."""
-        status, _ = await self.post_event(self.message_event(member, channel, text, thread_ts))
+    async def write(
+        self, member: str, channel: str, text: str, thread_ts: str | None, **event: Any
+    ) -> int:
+        """The member writes in a channel (a thread when ``thread_ts``); ``event`` adds to
+        the event (``subtype``, ``files``)."""
+        body = self.message_event(member, channel, text, thread_ts)
+        body["event"].update(event)
+        status, _ = await self.post_event(body)
         await self.settle()
         return status
+
+    async def edit(self, member: str, channel: str, before: str, after: str, thread_ts: str) -> int:
+        """The member edits their reply ``before`` in a thread to read ``after``."""
+        body = self.message_event(member, channel, after, thread_ts)
+        message = {k: v for k, v in body["event"].items() if k not in ("channel", "event_ts")}
+        message["edited"] = {"user": USERS[member], "ts": message["ts"]}
+        body["event"] = {
+            "type": "message",
+            "subtype": "message_changed",
+            "hidden": True,
+            "channel": channel,
+            "message": message,
+            "previous_message": {**message, "text": before},
+            "ts": f"1700000200.{self._next():06d}",
+            "event_ts": f"1700000200.{self._next():06d}",
+            "channel_type": body["event"]["channel_type"],
+        }
+        status, _ = await self.post_event(body)
+        await self.settle()
+        return status
+
+    async def api_interaction(self, **data: Any) -> tuple[int, dict[str, Any]]:
+        """``POST /api/interactions`` (a web form, a CRM) on backline's server."""
+        assert self.session is not None
+        url = self.url.removesuffix(self.config.path) + "/api/interactions"
+        async with self.session.post(url, json=data) as resp:
+            answer = resp.status, await resp.json()
+        await self.settle()
+        return answer
 
     async def open_home(self, member: str) -> int:
         body = payload("app_home_opened")
@@ -314,6 +358,26 @@ class SlackDriver:
         """The customer writes in their chat; then Slack catches up."""
         await self.customers.simulate("say", name, text=text)
         await self.settle()
+
+
+class Recorder:
+    """Another platform's adapter that records what reaches it (chen is only on XMPP)."""
+
+    reaches_everyone = False
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.received: list[str] = []
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect."""
+
+    async def send(self, batch: Batch) -> None:
+        """Record ``ADDRESS TEXT`` per message."""
+        self.received += [f"{m.address} {m.text}" for m in batch.messages]
 
 
 def desk(member: str) -> str:

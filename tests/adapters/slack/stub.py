@@ -2,6 +2,9 @@
 
 Tests read what each member *sees* from it: the messages of each channel with card edits
 applied, each thread's replies, each card's buttons, ephemeral messages, App Home views.
+It is as strict as Slack: every payload is validated (``check.problems``) and a wrong one
+is answered ``invalid_blocks`` (``msg_too_long``, ``invalid_arguments``) as Slack does; and
+``stop`` fails the test if any payload it received was wrong (``invalid``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.adapters.slack.check import problems, render
 
 BOT_USER = "UBACKLINE"
 
@@ -42,12 +47,27 @@ class Posted:
     edits: int = 0
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def shown(self) -> str:
+        """What Slack shows of it: text or a notice's attachment, mentions as ``@member``."""
+        parts = [self.text] if self.text else []
+        parts += [
+            str(b["text"]["text"])
+            for a in self.attachments
+            for b in a.get("blocks", [])
+            if b.get("type") == "section"
+        ]
+        return render("\n".join(parts))
+
 
 class SlackStub:
     """``base_url`` for ``AsyncWebClient``; also the ``response_url`` host and a Socket Mode URL."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.called_at: list[tuple[str, float]] = []  # (method, loop time) of every call
+        self.invalid: list[tuple[str, list[str]]] = []  # (method, what was wrong)
+        self.delays: dict[str, float] = {}  # method → seconds it takes to answer
         self.faults: list[Fault] = []
         self.messages: dict[tuple[str, str], Posted] = {}
         self.responses: list[dict[str, Any]] = []
@@ -82,9 +102,11 @@ class SlackStub:
         self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
-        """Shut down."""
+        """Shut down; fails if any payload it received was one Slack would refuse."""
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+        assert not self.invalid, f"Slack would have refused: {self.invalid}"
 
     # -- reading what members see ------------------------------------------------------
 
@@ -107,8 +129,8 @@ class SlackStub:
         return found[0]
 
     def thread(self, channel: str, ts: str) -> list[str]:
-        """Texts of a thread's replies, oldest first."""
-        return [m.text for m in self._in(channel) if m.thread_ts == ts]
+        """What a thread's replies show, oldest first."""
+        return [m.shown for m in self._in(channel) if m.thread_ts == ts]
 
     def everything(self, channel: str) -> str:
         """All text a channel ever showed (messages, card blocks, ephemerals)."""
@@ -133,6 +155,13 @@ class SlackStub:
         method = request.match_info["method"]
         args = await _arguments(request)
         self.calls.append((method, args))
+        self.called_at.append((method, asyncio.get_running_loop().time()))
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
+        wrong = problems(method, args)
+        if wrong:
+            self.invalid.append((method, wrong))
+            return web.json_response({"ok": False, "error": wrong[0].split(":", 1)[0]})
         for fault in self.faults:
             if fault.method == method and fault.times > 0:
                 fault.times -= 1
@@ -197,6 +226,10 @@ class SlackStub:
 
     async def _response(self, request: web.Request) -> web.Response:
         body = await request.json()
+        wrong = problems("response_url", body)
+        if wrong:
+            self.invalid.append(("response_url", wrong))
+            return web.Response(status=400, text=wrong[0])
         self.responses.append({"name": request.match_info["name"], **body})
         return web.Response(text="ok")
 

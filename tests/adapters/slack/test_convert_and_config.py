@@ -11,28 +11,29 @@ import pytest
 
 from adapters.slack import PLUGIN
 from adapters.slack.cards import card_blocks
-from adapters.slack.convert import (
-    OpenTarget,
-    Typed,
-    from_action,
-    from_message,
-    from_slash,
-    from_view_submission,
-    message_args,
-)
+from adapters.slack.convert import OpenTarget, Typed, from_action, from_slash, message_args
+from adapters.slack.messages import Meant, from_event, meaning
+from adapters.slack.modal import from_view_submission
 from adapters.slack.pacing import Pacer
 from bot.config import ConfigError, load_config
 from bot.port import InteractionView, Priority, Say
+from tests.adapters.slack.check import names, users
 from tests.adapters.slack.driver import payload
+
+
+def from_message(event: dict[str, object], event_id: str, iid: str | None) -> Typed | None:
+    """The command a message event carries, written in the thread of ``iid``."""
+    written = from_event(event, event_id, names)
+    return meaning(written, iid, files_reach=True).typed if written else None
 
 
 def test_slash_command_is_the_console_grammar_adp_2() -> None:
     """ADP-2: `/bl ready` → the command `ready` from the Slack user; trigger id dedupes."""
-    command = from_slash(payload("slash_command"))
+    command = from_slash(payload("slash_command"), names)
     assert command is not None
     assert (command.user, command.text) == ("U0ALICE", "ready")
     assert command.key and "1700000000.1234567890" in command.key
-    assert from_slash({"text": "ready"}) is None
+    assert from_slash({"text": "ready"}, names) is None
 
 
 def test_buttons_become_commands_in_their_interaction_adp_2() -> None:
@@ -46,9 +47,9 @@ def test_buttons_become_commands_in_their_interaction_adp_2() -> None:
     body["actions"][0].update(action_id="bl_coach", value="alice")
     coach = from_action(body)
     assert isinstance(coach, Typed) and coach.text == "coach @alice"
-    submitted = from_view_submission(payload("view_submission"))
+    submitted = from_view_submission(payload("view_submission"), names)
     assert submitted is not None
-    assert (submitted.text, submitted.context) == ("consult @bob", "i1")
+    assert (submitted.verb, submitted.typed, submitted.interaction) == ("consult", "@bob", "i1")
     body["actions"] = []
     assert from_action(body) is None
 
@@ -62,15 +63,18 @@ def test_thread_replies_are_say_and_bang_is_a_command_adp_2() -> None:
     bang = from_message(body["event"], "Ev1", "i1")
     assert bang is not None and (bang.text, bang.context) == ("hold", "i1")
     assert from_message(body["event"], "Ev1", None) is None  # a thread backline doesn't know
-    body["event"]["subtype"] = "message_changed"
+    body["event"]["subtype"] = "channel_join"
     assert from_message(body["event"], "Ev2", "i1") is None
+    written = from_event({**body["event"], "subtype": None}, "Ev3", names)
+    assert written is not None and meaning(written, None, True) == Meant()
 
 
 def test_notices_are_coloured_by_priority_msg_3() -> None:
     """MSG-3: a notice gets a colour bar; a plain message does not."""
-    notice = message_args("D1", Say("@a", "down", priority=Priority.HIGH, notice=True))
+    (notice,) = message_args("D1", Say("@a", "down", priority=Priority.HIGH, notice=True), users)
     assert notice["attachments"][0]["color"] == "#ecb22e"
-    assert "attachments" not in message_args("D1", Say("@a", "hi"))
+    assert "text" not in notice  # shown once: in the attachment
+    assert "attachments" not in message_args("D1", Say("@a", "hi"), users)[0]
 
 
 def test_card_buttons_follow_the_state_int_4() -> None:
@@ -86,7 +90,7 @@ def test_card_buttons_follow_the_state_int_4() -> None:
     )
     labels = [
         e["text"]["text"]
-        for b in card_blocks(active)
+        for b in card_blocks(active, users)
         if b["type"] == "actions"
         for e in b["elements"]
     ]
@@ -94,7 +98,7 @@ def test_card_buttons_follow_the_state_int_4() -> None:
     wrapup = InteractionView(
         "i1", "chat", "i1 chat with Ann", "wrapup", role="owner", connected=True
     )
-    assert "Done" in str(card_blocks(wrapup))
+    assert "Done" in str(card_blocks(wrapup, users))
 
 
 def slack_settings(tmp_path: Path, text: str) -> list[str]:

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from bot.port import Batch, Port
-from tests.adapters.slack.driver import SlackDriver, desk
-
-
-class XmppSide:
-    """Records what reaches XMPP handles (chen is only there)."""
-
-    name = "xmpp"
-    reaches_everyone = False
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
-
-    async def start(self) -> None:
-        """Nothing to connect."""
-
-    async def stop(self) -> None:
-        """Nothing to disconnect."""
-
-    async def send(self, batch: Batch) -> None:
-        self.received += [f"{m.address} {m.text}" for m in batch.messages]
+from bot.port import Port
+from tests.adapters.slack.driver import Recorder, SlackDriver, desk
 
 
 async def test_consult_relays_between_slack_and_xmpp_adp_6_con_2(slack: SlackDriver) -> None:
     """ADP-6: alice's consultation thread sits in her own desk (chen has no Slack); what she
     writes there reaches chen, chen's replies appear in her thread with his name; Ann sees none."""
-    xmpp, chen = XmppSide(), Port(slack.core, "xmpp")
+    xmpp, chen = Recorder("xmpp"), Port(slack.core, "xmpp")
     slack.core.delivery.attach(xmpp)
     await slack.slash("alice", "ready")
     await chen.command("chen@localhost", "ready")

@@ -39,10 +39,13 @@ async def test_app_home_shows_presence_messages_mailboxes_dir_5_msg_1_msg_4(
 
 
 async def test_notice_preview_carries_its_priority_colour_msg_3(slack: SlackDriver) -> None:
-    """MSG-3: a system message is pushed to the desk with a colour bar by priority."""
+    """MSG-3: a system message is pushed to the desk with a colour bar by priority, and its
+    text shows once (in the coloured attachment, not also as the message text)."""
     await slack.slash("sam", "broadcast --priority urgent --to @alice fire drill")
-    notice = [m for m in slack.stub.top(desk("alice")) if "fire drill" in m.text][-1]
+    notice = [m for m in slack.stub.top(desk("alice")) if "fire drill" in m.shown][-1]
     assert notice.attachments[0]["color"] == "#e01e5a"
+    assert notice.shown.count("fire drill") == 1 and notice.text == ""
+    assert "fire drill" in notice.attachments[0]["fallback"]  # the notification
 
 
 async def test_an_offer_that_times_out_shows_it_on_the_card_int_3(slack: SlackDriver) -> None:
@@ -88,7 +91,7 @@ async def test_threads_of_a_release_before_migrations_are_kept_adp_2(
     await slack.start()
     try:
         await slack.slash("sam", "broadcast --to @alice OLD-DM-KEPT")
-        assert any("OLD-DM-KEPT" in m.text for m in slack.stub.top("DU0ALICE"))
+        assert any("OLD-DM-KEPT" in m.shown for m in slack.stub.top("DU0ALICE"))
         assert slack.stub.called("conversations.open") == []
     finally:
         await slack.stop()

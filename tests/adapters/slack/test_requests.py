@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 from tests.adapters.slack.driver import SlackDriver, desk, payload, sign
+from tests.adapters.slack.stub import SlackStub
 
 
 def stored_events(slack: SlackDriver) -> int:
     return len(slack.core.store.events())
+
+
+def calls_after_start(slack: SlackDriver) -> list[str]:
+    """Web API methods called since start-up's ``auth.test``."""
+    return [method for method, _ in slack.stub.calls if method != "auth.test"]
 
 
 async def test_url_verification_echoes_the_challenge_adp_2(slack: SlackDriver) -> None:
@@ -32,7 +39,7 @@ async def test_bad_signature_is_refused_and_nothing_stored_adp_2(slack: SlackDri
         assert resp.status == 401
     await slack.settle()
     assert stored_events(slack) == before
-    assert slack.stub.responses == [] and slack.stub.calls == []
+    assert slack.stub.responses == [] and calls_after_start(slack) == []
 
 
 async def test_stale_timestamp_is_refused_adp_2(slack: SlackDriver) -> None:
@@ -60,7 +67,7 @@ async def test_malformed_bodies_get_400_adp_2(slack: SlackDriver) -> None:
     assert (await slack.post("hello=world", "application/x-www-form-urlencoded"))[0] == 400
     await slack.settle()
     assert stored_events(slack) == before
-    assert slack.stub.calls == []
+    assert calls_after_start(slack) == []
 
 
 async def test_retried_event_acts_once_adp_2(slack: SlackDriver) -> None:
@@ -100,3 +107,35 @@ async def test_every_request_is_acknowledged_before_the_work_adp_2(slack: SlackD
     await slack.settle()
     assert "help" in slack.stub.responses[-1]["text"].lower()
     assert slack.stub.responses[-1]["response_type"] == "ephemeral"
+
+
+async def test_signed_ssl_check_gets_200_and_unsigned_401_adp_2(slack: SlackDriver) -> None:
+    """ADP-2: Slack's `ssl_check=1` probe, signed, is answered 200 and does nothing."""
+    before = stored_events(slack)
+    status, _ = await slack.post_form({"ssl_check": "1", "token": "gIkuvaNzQIHg97ATvDxqgjtO"})
+    assert status == 200
+    assert slack.session is not None
+    async with slack.session.post(slack.url, data="ssl_check=1") as resp:
+        assert resp.status == 401
+    assert stored_events(slack) == before and calls_after_start(slack) == []
+
+
+async def test_auth_test_runs_at_start_up_not_in_the_first_ack_adp_2(
+    tmp_path: Path, stub: SlackStub
+) -> None:
+    """ADP-2: `auth.test` is asked once, at start-up; a slow one (3.5 s) delays no ack."""
+    stub.delays["auth.test"] = 0.5
+    slack = SlackDriver(tmp_path / "backline.db", stub)
+    await slack.start()
+    try:
+        assert [m for m, _ in stub.calls] == ["auth.test"]
+        stub.delays["auth.test"] = 3.5
+        started = time.monotonic()
+        form = {**payload("slash_command"), "response_url": stub.response_url("first")}
+        status, _ = await slack.post_form(form)
+        assert status == 200 and time.monotonic() - started < 1.0
+        await slack.settle()
+        assert stub.responses[-1]["text"] == "You are ready."
+        assert [m for m, _ in stub.calls].count("auth.test") == 1
+    finally:
+        await slack.stop()

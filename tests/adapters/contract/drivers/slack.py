@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from bot.state import snapshot
+from tests.adapters.slack.check import render
 from tests.adapters.slack.driver import USERS, SlackDriver, desk
 from tests.adapters.slack.stub import Posted, SlackStub
 
@@ -129,9 +130,9 @@ class SlackContractDriver:
     def _seen_by(self, member: str) -> list[str]:
         user, stub = USERS[member], self.stub
         posts = [m for channel in self._channels_of(member) for m in _posts(stub, channel)]
-        shown = [m.text for m in posts if m.user != user]
-        shown += [e["text"] for e in stub.ephemeral if e.get("user") == user]
-        shown += [r["text"] for r in stub.responses if r["name"].endswith(f"-{member}")]
+        shown = [m.shown for m in posts if m.user != user]
+        shown += [render(e["text"]) for e in stub.ephemeral if e.get("user") == user]
+        shown += [render(r["text"]) for r in stub.responses if r["name"].endswith(f"-{member}")]
         return [text for text in shown if text]
 
     async def _card(self, member: str, iid: str) -> Posted:

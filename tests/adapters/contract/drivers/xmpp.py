@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from adapters.console.adapter import ConsoleAdapter
-from adapters.xmpp import XmppAdapter, XmppConfig
+from adapters.xmpp import MIGRATIONS, XmppAdapter, XmppConfig
 from adapters.xmpp.convert import routing_address
 from bot.clock import FakeClock
 from bot.core import Core
@@ -89,6 +89,7 @@ class XmppDriver:
     async def start(self) -> None:
         """A core on the database, the console and the component attached, then connected."""
         self.core = Core.open(RULES, self.database, self.clock)
+        self.core.store.migrate(MIGRATIONS)
         self.adapter = XmppAdapter(Port(self.core, "xmpp"), self.settings)
         self.console = ConsoleAdapter(Port(self.core, "console"), out=self.out, echo=False)
         self.core.delivery.attach(self.console)

@@ -6,7 +6,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from bot.clock import FakeClock
+from bot.core import Core
+from bot.http import build_http_app
 from tests.support.console import RULES, Console
 
 # The session Prosody (``prosody`` fixture) for live tests and adapter contract drivers.
@@ -19,3 +23,12 @@ async def console(tmp_path: Path) -> AsyncIterator[Console]:
     driver = Console(RULES, tmp_path / "backline.db")
     yield driver
     driver.close()
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Core]]:
+    """backline's HTTP app on a fake clock, with a test client."""
+    core = Core.open(RULES, tmp_path / "backline.db", FakeClock())
+    async with TestClient(TestServer(build_http_app(core))) as client:
+        yield client, core
+    core.store.close()

@@ -11,21 +11,15 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.api_input import MAX_BODY, MAX_CASE_BYTES, MAX_CASE_KEYS, MAX_NAME, MAX_TEXT
-from bot.clock import FakeClock
 from bot.core import Core
-from bot.http import build_http_app
 from bot.state import snapshot
-from tests.support.console import RULES
 from tests.test_api import addresses
 
 EXAMPLES = 2000
@@ -163,14 +157,6 @@ bodies = st.one_of(
     ),
 )
 content_types = st.sampled_from([*JSON_TYPES * 5, *OTHER_TYPES])
-
-
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Core]]:
-    core = Core.open(RULES, tmp_path / "backline.db", FakeClock())
-    async with TestClient(TestServer(build_http_app(core))) as client:
-        yield client, core
-    core.store.close()
 
 
 def stored(core: Core) -> tuple[Any, ...]:

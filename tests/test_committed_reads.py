@@ -8,21 +8,17 @@ alice's availability, then or after the rollback.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.clock import FakeClock
 from bot.core import Core
 from bot.directory.presence import PresenceState
 from bot.dispatch.table import CommandSpec, CommandTable
 from bot.dispatch.turn import Turn
 from bot.events import Command
-from bot.http import build_http_app
 from bot.state import snapshot
-from tests.support.console import RULES
 from tests.test_http import sample
 
 
@@ -41,14 +37,6 @@ class Gate:
         self.changed.set()
         await self.release.wait()  # the loop runs other tasks here, as inside a trigger
         raise RuntimeError("the command fails after changing memory")
-
-
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Core]]:
-    core = Core.open(RULES, tmp_path / "backline.db", FakeClock())
-    async with TestClient(TestServer(build_http_app(core))) as client:
-        yield client, core
-    core.store.close()
 
 
 def as_command(core: Core, gate: Gate) -> Callable[[], Awaitable[object]]:

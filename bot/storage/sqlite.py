@@ -14,6 +14,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.storage.checkpoint import Checkpointer
 from bot.storage.migrations import MIGRATIONS
 
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
@@ -47,11 +48,15 @@ class Store:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 5000")
         self.db = Database(conn)
+        self.checkpointer: Checkpointer | None = None
         if self.path != ":memory:":
             self.db.enable_wal()
         conn.execute(f"PRAGMA synchronous = {synchronous}")
         conn.execute("PRAGMA foreign_keys = ON")
         MIGRATIONS.apply(self.db)
+        if self.path != ":memory:":  # commits never pay for a checkpoint (checkpoint.py)
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self.checkpointer = Checkpointer(self.path)
         self.lock = asyncio.Lock()
 
     @property
@@ -71,7 +76,9 @@ class Store:
         migrations.apply(self.db)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Stop checkpointing and close the connection."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.db.close()
 
     # -- the event log ---------------------------------------------------------------

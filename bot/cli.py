@@ -24,6 +24,11 @@ from bot.rules.errors import RulesInvalid
 from bot.state import snapshot
 from bot.storage import Store
 
+DESCRIPTION = (
+    "Contact-centre collaboration in team chat: run it, check and draw its rules, read its state;"
+    " adapters add their own commands (the console adds demo)."
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
@@ -44,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="backline", description=__doc__)
+    parser = argparse.ArgumentParser(prog="backline", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     for plugin in discover().values():

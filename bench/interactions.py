@@ -16,7 +16,8 @@ the shipped commit setting (WAL, ``synchronous=NORMAL``), then:
    end → done, transfer → accept → done → ready, list — and prints p50/p99 latency and
    commands/s next to a baseline measured in the same run: a bare ``transitions``
    ``AsyncMachine`` trigger on one model plus one SQLite INSERT committed with the same
-   synchronous setting, per command;
+   synchronous setting, one sample right after each command (interleaved, so a busy
+   moment of a shared machine slows both alike and the ratio stays meaningful);
 3. reads VmRSS before and after creating the N interactions (and counts the objects the
    garbage collector tracks) and projects the memory of 50,000 live interactions;
 4. over creation and the load, watches pauses with ``bot.loop_watch.PauseWatch``: every
@@ -178,6 +179,7 @@ class Sink:
 class Bench:
     def __init__(self, core: Core, clock: FakeClock, shape: Shape, rng: random.Random) -> None:
         self.core = core
+        self.baseline: Baseline | None = None  # during the load: a sample after each command
         self.clock = clock
         self.shape = shape
         self.rng = rng
@@ -190,6 +192,8 @@ class Bench:
         start = time.perf_counter_ns()
         turn = await self.core.handle(Command("console", member, text, context=context))
         self.samples.append(time.perf_counter_ns() - start)
+        if self.baseline is not None:
+            await self.baseline.sample()
         if turn.outcome == "error":
             self.errors.append(f"@{member}: {text!r}: {turn.reply}")
         return turn.reply
@@ -326,35 +330,42 @@ class Toggle:
     state: str
 
 
-async def baseline(folder: Path, commands: int, synchronous: Synchronous) -> list[int]:
-    """Per command: one AsyncMachine trigger on one model + one INSERT committed durably."""
-    model = Toggle()
-    AsyncMachine(
-        model=model,
-        states=["a", "b"],
-        transitions=[
-            {"trigger": "flip", "source": "a", "dest": "b"},
-            {"trigger": "flip", "source": "b", "dest": "a"},
-        ],
-        initial="a",
-        auto_transitions=False,
-        send_event=True,
-        queued="model",
-    )
-    conn = sqlite3.connect(folder / "baseline.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA synchronous = {synchronous}")
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, at REAL, data TEXT)")
-    samples = []
-    for i in range(commands):
+class Baseline:
+    """Per sample: one AsyncMachine trigger on one model + one INSERT committed durably."""
+
+    def __init__(self, folder: Path, synchronous: Synchronous) -> None:
+        self.model = Toggle()
+        AsyncMachine(
+            model=self.model,
+            states=["a", "b"],
+            transitions=[
+                {"trigger": "flip", "source": "a", "dest": "b"},
+                {"trigger": "flip", "source": "b", "dest": "a"},
+            ],
+            initial="a",
+            auto_transitions=False,
+            send_event=True,
+            queued="model",
+        )
+        self.conn = sqlite3.connect(folder / "baseline.db", isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute(f"PRAGMA synchronous = {synchronous}")
+        self.conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, at REAL, data TEXT)")
+        self.samples: list[int] = []
+
+    async def sample(self) -> None:
+        """Time one trigger and one committed INSERT."""
         start = time.perf_counter_ns()
-        await model.flip()  # type: ignore[attr-defined]
-        conn.execute("BEGIN")
-        conn.execute("INSERT INTO events (at, data) VALUES (?, ?)", (float(i), '{"k": "v"}'))
-        conn.execute("COMMIT")
-        samples.append(time.perf_counter_ns() - start)
-    conn.close()
-    return samples
+        await self.model.flip()  # type: ignore[attr-defined]
+        self.conn.execute("BEGIN")
+        self.conn.execute(
+            "INSERT INTO events (at, data) VALUES (?, ?)", (float(len(self.samples)), '{"k": "v"}')
+        )
+        self.conn.execute("COMMIT")
+        self.samples.append(time.perf_counter_ns() - start)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def machine_churn(core: Core, live: int) -> tuple[float, float]:
@@ -432,9 +443,13 @@ async def watched(phase: str, core: Core, work: Awaitable[T]) -> tuple[T, PauseW
         result = await work
     finally:
         await watch.stop()
+    by_generation = ", ".join(
+        f"{g}: {seconds * 1000:.1f}" for g, seconds in sorted(watch.worst_by_generation.items())
+    )
     print(
         f"pauses during {phase}: max GC {watch.worst_gc * 1000:.1f} ms,"
         f" max loop lag {watch.worst_lag * 1000:.1f} ms"
+        f" (max GC by generation, ms: {by_generation or 'none'})"
     )
     return result, watch
 
@@ -485,20 +500,23 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
         f" {full * 1000:.2f} ms with {live} models; ratio {full / max(empty, 1e-9):.2f}{TIMES}"
     )
 
-    progress(f"running {args.commands} mixed commands")
+    progress(f"running {args.commands} mixed commands, each followed by a baseline sample")
+    base_run = Baseline(folder, sync)
+    bench.baseline = base_run
     seconds, loading = await watched("load", core, bench.load(args.commands))
+    bench.baseline = None
+    base_run.close()
     ours = sorted(bench.samples)
     p50, p99 = percentile(ours, 50), percentile(ours, 99)
     print(
         f"commands: {len(ours)} in {seconds:.1f} s = {len(ours) / seconds:,.0f} commands/s;"
         f" p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {ours[-1] / 1e6:.3f} ms"
     )
-    progress(f"baseline: {args.commands} AsyncMachine triggers + committed INSERTs")
-    base = sorted(await baseline(folder, args.commands, sync))
+    base = sorted(base_run.samples)
     b50, b99 = percentile(base, 50), percentile(base, 99)
     print(
         f"baseline (AsyncMachine trigger + INSERT, synchronous={sync}):"
-        f" p50 {b50:.3f} ms, p99 {b99:.3f} ms"
+        f" p50 {b50:.3f} ms, p99 {b99:.3f} ms ({len(base)} samples, one after each command)"
     )
     p99_ratio = p99 / max(b99, 1e-9)
     print(f"ratio: p50 {p50 / max(b50, 1e-9):.2f}{TIMES}, p99 {p99_ratio:.2f}{TIMES} the baseline")

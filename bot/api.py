@@ -40,6 +40,18 @@ def describe(ix: Interaction) -> dict[str, Any]:
     }
 
 
+def closed_because(core: Core, iid: str) -> str:
+    """Why an interaction is closed, from its events: never a bare "closed" (GRP-3)."""
+    for event in reversed(core.store.events(subject=iid)):
+        if event.kind == "offer_failed":
+            return str(event.data["reason"])
+        if event.kind == "voicemail":
+            return (
+                f"nobody was available; the message was left in the {event.data['mailbox']} mailbox"
+            )
+    return "it ended"
+
+
 def check_target(core: Core, target: str) -> None:
     """Refuse a target nobody answers, before anything about the customer is looked at."""
     if target.startswith("vm:"):
@@ -81,6 +93,8 @@ def routes(core: Core) -> list[web.RouteDef]:
         async with core.store.lock:
             ix = find(core, iid)
             shown = describe(ix) if ix is not None else None
+            if shown is not None and ix is not None and not ix.live:
+                shown["reason"] = closed_because(core, ix.id)
         if shown is None:
             return error(404, f"no interaction {clip(iid)}")
         return web.json_response(shown, status=status)

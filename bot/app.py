@@ -65,10 +65,7 @@ async def serve(config: Config, plugins: Mapping[str, Plugin] | None = None) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    tasks: list[asyncio.Task[None]] = []
-    loop.add_signal_handler(
-        signal.SIGHUP, lambda: tasks.append(asyncio.create_task(reload_on_signal(core)))
-    )
+    loop.add_signal_handler(signal.SIGHUP, lambda: core.spawn(reload_on_signal(core)))
     print(f"backline listening on http://{config.http.host}:{config.http.port}", flush=True)
     pauses = PauseWatch(core.metrics)
     pauses.start()
@@ -78,8 +75,7 @@ async def serve(config: Config, plugins: Mapping[str, Plugin] | None = None) -> 
             log.info("adapter %s started", adapter.name)
         await stop.wait()
     finally:
-        for task in tasks:
-            task.cancel()
+        await core.stop_tasks()  # a reload under way (SIGHUP or `reload`) ends here
         for adapter in reversed(adapters):
             await adapter.stop()
             core.delivery.detach(adapter)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot import heap
 from bot.addresses import AddressBook
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.directory.plan import Plan
-from bot.directory.reload import read_rules, reload_in_steps
+from bot.directory.reload import Progress, read_rules, reload_in_steps
 from bot.directory.service import Directory
 from bot.directory.stored import peek
 from bot.dispatch.commands import command_table
@@ -59,6 +60,8 @@ class Core:
         self.metrics = Metrics()
         self.metrics.watch_availability(self.directory.counts)
         self._outbox: list[Say] = []
+        self._after_reply: list[Callable[[], Awaitable[None]]] = []
+        self.tasks: set[asyncio.Task[None]] = set()  # long work a command started (reload)
         self.inbox = Inbox(self)
         self.mailboxes = Mailboxes(self)
         self.engine = Engine(self, rules.machines)
@@ -100,13 +103,34 @@ class Core:
                 await run(self, turn, STEPS)
                 ok = turn.outcome == "ok"
                 outbound = [*turn.outbound, *self._outbox] if ok else []
+                after = self._after_reply if ok else []
                 turn.touched = frozenset(self.engine.touched) if ok else frozenset()
                 self._outbox.clear()
+                self._after_reply = []
         self.metrics.count(turn)
         if respond is not None:
             await respond(turn)
         await self._deliver(outbound, turn.touched)
+        for work in after:
+            await work()
         return turn
+
+    def after_reply(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` once this command committed and was answered, with the store unlocked."""
+        self._after_reply.append(work)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in a task of its own, so nobody waits for it; ``stop_tasks`` ends it."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def stop_tasks(self) -> None:
+        """Cancel the spawned work still running and wait until it has stopped."""
+        running = list(self.tasks)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     def _handle_of(self, member_id: str, platform: str) -> str | None:
         return self.directory.identities.handles(member_id).get(platform)
@@ -285,18 +309,19 @@ class Core:
         self._use(rules)
         return []
 
-    async def reload(self) -> list[str]:
-        """Reload the rules while commands go on (SIGHUP); on any error keep the old rules.
+    async def reload(self, progress: Progress | None = None) -> list[str]:
+        """Reload the rules while commands go on (SIGHUP, `reload`); on error keep the old ones.
 
         The files are read and the directory's changes planned in a worker thread; the
         rows are written in short steps between commands; memory and the new rules are
-        swapped in with one short transaction (see ``Directory.write_steps``).
+        swapped in with one short transaction (see ``Directory.write_steps``). ``progress``
+        hears the plan before its rows are written.
         """
         if self.directory.loading:
             return ["a reload is already under way"]
         self.directory.loading = True
         try:
-            return await reload_in_steps(self)
+            return await reload_in_steps(self, progress)
         finally:
             self.directory.loading = False
 

@@ -25,6 +25,8 @@ class PauseWatch:
         self.interval = interval
         self.worst_lag = 0.0
         self.worst_gc = 0.0
+        self.worst_by_generation: dict[int, float] = {}  # the longest collection of each
+        self.ticks = 0  # probe wake-ups: how often the loop got round to the probe
         self._gc_started: float | None = None
         self._pauses: deque[tuple[int, float]] = deque()
         self._task: asyncio.Task[None] | None = None
@@ -51,6 +53,8 @@ class PauseWatch:
             generation, seconds = self._pauses.popleft()
             self.metrics.gc_pause.labels(str(generation)).observe(seconds)
             self.worst_gc = max(self.worst_gc, seconds)
+            worst = self.worst_by_generation.get(generation, 0.0)
+            self.worst_by_generation[generation] = max(worst, seconds)
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -65,6 +69,7 @@ class PauseWatch:
             before = loop.time()
             await asyncio.sleep(self.interval)
             lag = max(0.0, loop.time() - before - self.interval)
+            self.ticks += 1
             self.metrics.loop_lag.observe(lag)
             self.worst_lag = max(self.worst_lag, lag)
             self.drain()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.directory.model import Mailbox
 from bot.errors import CommandError
+from bot.rules.duration import format_duration
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -97,7 +98,41 @@ class Mailboxes:
             subject=f"vm:{box_id}",
             data={"id": cursor.lastrowid, "caller": caller},
         )
+        self.announce(box_id, caller, duration)
         return int(cursor.lastrowid or 0)
+
+    def readers(self, box_id: str) -> list[str]:
+        """Who hears of a new message: the owner, or the group's members and supervisors."""
+        box = self.get(box_id)
+        if not box.group:
+            return [box.owner]
+        group = self.core.directory.data.groups.get(f"group:{box.owner}")
+        return [] if group is None else list(dict.fromkeys((*group.members, *group.supervisors)))
+
+    def announce(self, box_id: str, caller: str, duration: float) -> None:
+        """A My Messages entry (voicemail, caller, duration) with the indicator (MSG-3, MSG-4).
+
+        Every reader gets it at the moment the message is left.
+        """
+        new, old = self.counts(box_id)
+        text = (
+            f"New voicemail in {box_id} from {caller} ({format_duration(max(1, round(duration)))});"
+            f" {box_id}: {new} new, {old} old. `voicemail {box_id}` to listen."
+        )
+        self.core.inbox.raise_message(self.readers(box_id), text, kind="voicemail")
+
+    def owner_name(self, box: Mailbox) -> str:
+        """Whose box it is, as a customer may read it: ``Dana Diaz`` or ``Support``."""
+        if box.group:
+            group = self.core.directory.data.groups.get(f"group:{box.owner}")
+            return group.name if group else box.id
+        member = self.core.directory.data.members.get(box.owner)
+        return member.name if member else box.id
+
+    def describe(self, box: Mailbox) -> str:
+        """``vm:dana Dana Diaz's mailbox — 1 new, 0 old`` (``status vm:dana``, favourites)."""
+        new, old = self.counts(box.id)
+        return f"vm:{box.id} {self.owner_name(box)}'s mailbox — {new} new, {old} old"
 
     def group_box(self, group_id: str) -> str | None:
         """The mailbox a group shares, if it has one."""

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.dispatch.turn import Turn
 
 PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+WAIT_BUCKETS = (5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 
 
 class Metrics:
@@ -54,9 +55,31 @@ class Metrics:
             buckets=PAUSE_BUCKETS,
         )
 
+        self.waited = Histogram(
+            "backline_wait_seconds",
+            "How long customer work waited before a member accepted it, by kind",
+            ["kind"],
+            registry=self.registry,
+            buckets=WAIT_BUCKETS,
+        )
+        self.offers_missed = Counter(
+            "backline_offers_missed",
+            "Routed offers a member let time out, by target",
+            ["target"],
+            registry=self.registry,
+        )
+
     def watch_availability(self, counts: Callable[[], Mapping[str, int]]) -> None:
         """Expose available members per group, read at scrape time (never stale)."""
         self.registry.register(_Availability(counts))
+
+    def watch_work(
+        self,
+        waiting: Callable[[], Mapping[tuple[str, str], int]],
+        states: Callable[[], Mapping[tuple[str, str], int]],
+    ) -> None:
+        """Expose waiting work per (target, kind) and live interactions per (kind, state)."""
+        self.registry.register(_Work(waiting, states))
 
     @contextmanager
     def timer(self) -> Iterator[None]:
@@ -88,3 +111,31 @@ class _Availability(Collector):
         for ref, n in sorted(self.counts().items()):
             family.add_metric([ref], n)
         yield family
+
+
+class _Work(Collector):
+    def __init__(
+        self,
+        waiting: Callable[[], Mapping[tuple[str, str], int]],
+        states: Callable[[], Mapping[tuple[str, str], int]],
+    ) -> None:
+        self.waiting = waiting
+        self.states = states
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        waiting = GaugeMetricFamily(
+            "backline_waiting",
+            "Customer work waiting for a member, per target (group, queue, member) and kind",
+            labels=["group", "kind"],
+        )
+        for (target, kind), n in sorted(self.waiting().items()):
+            waiting.add_metric([target, kind], n)
+        yield waiting
+        live = GaugeMetricFamily(
+            "backline_interactions",
+            "Live interactions, per kind and state",
+            labels=["kind", "state"],
+        )
+        for (kind, state), n in sorted(self.states().items()):
+            live.add_metric([kind, state], n)
+        yield live

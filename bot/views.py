@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.directory.model import Group, GroupKind, Member
+from bot.rules.duration import format_duration
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -28,6 +29,10 @@ def describe_group(core: Core, group: Group) -> str:
     if group.kind in (GroupKind.GROUP, GroupKind.SKILL):
         if core.policy.groups.show_available_count:
             text += f" — {count_text(core, group)}"
+        waiting = core.engine.queues.waiting(group.ref)
+        if waiting:
+            longest = format_duration(max(0, round(waiting[0].age)))
+            text += f", {len(waiting)} waiting (longest {longest})"
     elif group.routes_to:
         text += " → " + ", ".join(group.routes_to)
     return text

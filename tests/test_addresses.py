@@ -101,9 +101,9 @@ async def test_customers_whose_local_parts_agree_get_distinct_party_names_int_2(
         ("customer:carol", "carol@a.test", "support@a.test", "Alice Anders joined."),
         ("customer:carol", "carol@a.test", "support@a.test", "Alice Anders: hello carol at a"),
     ]
-    view = running.port.interaction_view(second, None)
-    assert view is not None
-    assert (view.customer, view.state) == ("carol2", "queued")
+    view = running.port.interaction_view(second, "alice")
+    assert view is not None  # alice still has room for a chat: the waiting one rings her (GRP-3)
+    assert (view.customer, view.state, view.offered) == ("carol2", "offered", True)
 
 
 async def test_a_display_name_taken_on_another_platform_gets_its_own_party_name_int_2(

@@ -439,3 +439,30 @@ async def test_with_the_token_the_api_works_and_health_and_metrics_stay_open(gua
     assert addresses(core) == [("api", "Ann", "Ann", "Ann")]
     assert (await client.get("/healthz")).status == 200
     assert (await client.get("/metrics")).status == 200
+
+
+async def test_an_email_with_nobody_ready_waits_and_is_not_closed_grp_3(api) -> None:
+    """GRP-3: nobody in support is ready: the POSTed email is 201 *queued* and still waits
+    long after the 30s a chat waits; alice, once ready, is offered it."""
+    client, core = api
+    body = {"kind": "email", "customer": "Eve", "target": "group:support", "text": "Invoice"}
+    response = await client.post("/api/interactions", json=body)
+    assert response.status == 201
+    created = await response.json()
+    assert (created["state"], "reason" in created) == ("queued", False)
+    await core.clock.advance(3600)  # type: ignore[attr-defined]
+    shown = await (await client.get(f"/api/interactions/{created['id']}")).json()
+    assert shown["state"] == "queued"
+    await core.handle(Command("console", "alice", "ready"))
+    shown = await (await client.get(f"/api/interactions/{created['id']}")).json()
+    assert shown["state"] == "offered"
+
+
+async def test_a_closed_interaction_says_why_int_2_grp_3(api) -> None:
+    """INT-2 / GRP-3: a chat to @bob, who is logged off, is 201 but closed, with the reason."""
+    client, _ = api
+    body = {"kind": "chat", "customer": "Ann", "target": "@bob", "text": "hello?"}
+    response = await client.post("/api/interactions", json=body)
+    assert response.status == 201
+    created = await response.json()
+    assert (created["state"], created["reason"]) == ("closed", "@bob is logged off.")

@@ -27,7 +27,12 @@ CYCLE = [
     ("fav add {next}", "Added {next} to your favourites.", None),
     ("notready lunch", "You are not ready (lunch).", "not_ready"),
     ("fav rm {next}", "Removed {next} from your favourites.", None),
-    ("aftercall", "You are in after-call work; type `ready` when you are done.", "after_call_work"),
+    (
+        "aftercall",
+        "You are in after-call work for up to 2m, then ready again; type `ready` to leave it"
+        " sooner.",
+        "after_call_work",
+    ),
 ]
 IN_FLIGHT = 4  # commands written ahead of the replies read
 REPLY_TIMEOUT = 15.0

@@ -20,8 +20,9 @@ from bot.core import Core
 from bot.directory.service import Directory
 from bot.directory.stored import stored_source
 from bot.events import Command
+from bot.loop_watch import PauseWatch
 from tests.directory.generated import generated_rules, member, write_directory
-from tests.support.console import copy_rules
+from tests.support.console import Recording, copy_rules
 
 LARGE = 20_000
 
@@ -170,3 +171,90 @@ def assert_whole(core: Core, names: dict[str, str]) -> None:
             assert core.directory.member(mid).name == names[mid]
             page = core.directory.search("sam", names[mid])
             assert page.refs[0] == f"@{mid}", (names[mid], page.refs)
+
+
+HUGE = 100_000
+
+
+@pytest.mark.timeout(300)  # a first start and a reload at 100,000 members on a busy machine
+async def test_an_admin_reload_of_100k_members_leaves_the_loop_serving_rul_5(
+    tmp_path: Path,
+) -> None:
+    """RUL-5: `reload` of a 100,000-member directory is answered at once and runs in steps.
+
+    While it runs, alice's `ready` / `not ready` are answered and take effect, and the
+    loop's 10 ms probe keeps waking: it is counted (``PauseWatch.ticks``) rather than timed,
+    and the worst probe lag is a small share of the reload, however loaded the machine.
+    sam, the admin, hears that it started, what it writes, and that it is done.
+    """
+    rules, members = generated_rules(tmp_path, HUGE)
+    core = open_core(rules, tmp_path / "db")
+    told = Recording("console", reaches_everyone=True)
+    core.delivery.attach(told)
+    watch = PauseWatch(core.metrics)
+    try:
+        write_directory(rules, edit(members, renamed=2_000, added=1_000))
+        watch.start()
+        started = time.perf_counter()
+        reply = await say(core, "sam", "reload")
+        assert reply.startswith("Reloading the rules (") and core.tasks, reply
+        ticks, answers = watch.ticks, 0
+        while core.tasks:
+            text = "ready" if answers % 2 == 0 else "notready"
+            answered = await say(core, "alice", text)
+            if core.tasks:  # answered while the reload still ran
+                answers += 1
+                want = "ready" if text == "ready" else "not_ready"
+                assert core.directory.presence("alice").state == want, answered
+            await asyncio.sleep(0.02)
+        seconds = time.perf_counter() - started
+        ticks = watch.ticks - ticks
+        await watch.stop()
+        to_sam = [m.text for m in told.sent if m.to == "@sam"]
+        assert to_sam[0].startswith("Rules read and checked: 100,008 members, 1,000 new,"), to_sam
+        assert to_sam[-1].startswith("Rules reloaded:"), to_sam
+        assert answers >= 3, f"only {answers} answers during a {seconds:.1f} s reload"
+        assert ticks >= 20, f"the probe woke {ticks} times in {seconds:.1f} s"
+        assert watch.worst_lag < seconds / 5, (watch.worst_lag, seconds)
+        assert core.directory.member("m000001").name == "Renamed Member 000001"
+        assert "@m900000" in await say(core, "sam", "find Newcomer 900000")
+    finally:
+        await watch.stop()
+        core.store.close()
+
+
+async def test_a_second_reload_while_one_runs_is_refused_rul_5(tmp_path: Path) -> None:
+    """RUL-5: while a large reload runs, another `reload` is refused with a ref; none is lost."""
+    rules, members = generated_rules(tmp_path, 5000)
+    core = open_core(rules, tmp_path / "db")
+    try:
+        write_directory(rules, edit(members, renamed=100, added=0))
+        assert (await say(core, "sam", "reload")).startswith("Reloading the rules (")
+        while not core.directory.loading:
+            await asyncio.sleep(0.001)
+        second = await say(core, "sam", "reload")
+        assert second.startswith("A reload is already under way; try again once it has"), second
+        await asyncio.gather(*core.tasks)
+        assert core.directory.member("m000001").name == "Renamed Member 000001"
+    finally:
+        core.store.close()
+
+
+async def test_a_broken_large_reload_tells_the_admin_why_with_a_ref_rul_5(tmp_path: Path) -> None:
+    """RUL-5: a large directory with an error: the admin is told file, line and a ref."""
+    rules, members = generated_rules(tmp_path, 5000)
+    core = open_core(rules, tmp_path / "db")
+    told = Recording("console", reaches_everyone=True)
+    core.delivery.attach(told)
+    try:
+        write_directory(rules, [*members, members[0]])
+        await say(core, "sam", "reload")
+        await asyncio.gather(*core.tasks)
+        last = [m.text for m in told.sent if m.to == "@sam"][-1]
+        assert last.startswith("The rules were not reloaded; the old rules stay. Problems:"), last
+        assert "directory.yaml:" in last and "duplicate id 'm000000'" in last, last
+        ref = last.rsplit("(ref ", 1)[1].rstrip(")")
+        assert core.store.events(kind="refused")[-1].data["ref"] == ref
+        assert core.directory.member("m004999").name == "Member 004999"
+    finally:
+        core.store.close()

@@ -313,7 +313,13 @@ class SlackAdapter:
 
         try:
             reply = await self.port.command(
-                typed.user, typed.text, respond, key=typed.key, context=typed.context
+                typed.user,
+                typed.text,
+                respond,
+                key=typed.key,
+                context=typed.context,
+                origin=typed.origin,
+                corrects=typed.corrects,
             )
         finally:
             echoes.clear()  # timers scheduled meanwhile copied this context

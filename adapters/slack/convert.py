@@ -59,6 +59,8 @@ class Typed:
     text: str
     key: str | None = None
     context: str | None = None
+    origin: str | None = None  # the message's ts, when it was written in a thread
+    corrects: str | None = None  # the ts of the message an edit corrects
 
 
 @dataclass(frozen=True)

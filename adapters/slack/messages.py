@@ -30,6 +30,8 @@ class Written:
     key: str | None
     edited: bool = False
     files: tuple[tuple[str, str], ...] = ()  # (name, link)
+    ts: str | None = None  # the message's own ts (an edit keeps the original's)
+    event_ts: str | None = None  # this delivery's: an edit's differs from the message's
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,11 @@ def from_event(event: Mapping[str, Any], event_id: str | None, names: Names) -> 
     thread = message.get("thread_ts")
     in_thread = thread if isinstance(thread, str) and thread != message.get("ts") else None
     key = f"slack:event:{event_id}" if event_id else None
-    return Written(user, text, in_thread, key, edited, files)
+    ts, event_ts = message.get("ts"), event.get("event_ts") or event.get("ts")
+    return Written(
+        user, text, in_thread, key, edited, files,
+        ts if isinstance(ts, str) else None, event_ts if isinstance(event_ts, str) else None,
+    )  # fmt: skip
 
 
 def meaning(written: Written, iid: str | None, files_reach: bool) -> Meant:
@@ -84,9 +90,12 @@ def meaning(written: Written, iid: str | None, files_reach: bool) -> Meant:
         text = "\n".join([text, *(f"{name}: {link}" for name, link in written.files)]).strip()
     elif written.files:
         note = f"{_names(written)} not sent: files do not reach customers; paste a link instead."
+    origin, corrects = written.ts, None
     if written.edited:
         text = f"{EDITED} {text}"
-    typed = Typed(written.user, f"say {text}", written.key, iid) if text else None
+        origin, corrects = written.event_ts, written.ts
+    say = f"say {text}"
+    typed = Typed(written.user, say, written.key, iid, origin, corrects) if text else None
     return Meant(typed, note)
 
 

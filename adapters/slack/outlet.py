@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -30,7 +31,7 @@ from adapters.slack.mrkdwn import to_slack
 from adapters.slack.pacing import Pacer
 from adapters.slack.recent import Recent
 from adapters.slack.threads import Card, Threads, desk, group, lane_members
-from bot.port import Batch, InteractionView, Outgoing, Port, Say
+from bot.port import Batch, InteractionView, Outgoing, Port, Posted, Relay, Say, relaying, unmarked
 
 log = logging.getLogger("backline.slack")
 MAX_RESPONSE_URL_REPLIES = 5
@@ -53,6 +54,7 @@ class Outlet:
         self.pacer = Pacer(pace_seconds, self.failures.failed)
         self._expected: dict[str, set[str]] = {}  # interaction → lanes whose card is queued
         self._response_urls = Recent()  # a response_url takes at most 5 replies in 30 min
+        self.posted = Posted()  # replies by original, so corrections edit them (ADP-6)
 
     def user(self, member_id: str) -> str | None:
         """The member's Slack user id."""
@@ -80,7 +82,8 @@ class Outlet:
         for typed in TYPED_IN.get() or []:
             if typed[:2] == (lane, view.iid) and say.text.endswith(typed[2]):
                 say = Say(say.to, "", say.interaction)
-        work = self._post_in_thread(lane, self._shown(lane, view), member, say)
+        relay = relaying() if not say.notice else None
+        work = self._post_in_thread(lane, self._shown(lane, view), member, say, relay)
         self.submit(lane, work, say.text)
 
     # -- lanes, cards, homes ---------------------------------------------------------
@@ -214,7 +217,15 @@ class Outlet:
 
         return post
 
-    def _post_in_thread(self, lane: str, view: InteractionView, member: str, message: Say) -> Work:
+    def _post_in_thread(
+        self,
+        lane: str,
+        view: InteractionView,
+        member: str,
+        message: Say,
+        relay: Relay | None = None,
+    ) -> Work:
+        """Post in the card's thread; a correction edits the reply posted for its original."""
         if view.live:
             self._expected.setdefault(view.iid, set()).add(lane)
         shared = lane.startswith("mpim:")
@@ -226,8 +237,15 @@ class Outlet:
                 prefix = f"<@{user}> " if shared and user else ""
                 channel = card.channel if card else await self.channel(lane)
                 thread = card.ts if card else None
-                for args in message_args(channel, message, self.user, thread, prefix):
-                    await self.client.chat_postMessage(**args)
+                original = self.posted.edits(relay, lane, message.text)
+                if original is not None:
+                    fixed = replace(message, text=unmarked(message.text))
+                    args = message_args(channel, fixed, self.user, thread, prefix)[0]
+                    await self.client.chat_update(channel=channel, ts=original, text=args["text"])
+                else:
+                    for args in message_args(channel, message, self.user, thread, prefix):
+                        posted = await self.client.chat_postMessage(**args)
+                        self.posted.remember(relay, lane, str(posted["ts"]))
             await self._update(lane, view)
 
         return post

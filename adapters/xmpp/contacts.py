@@ -18,6 +18,7 @@ from adapters.xmpp.convert import (
     localpart,
     routing_target,
 )
+from adapters.xmpp.wire import xml_safe
 
 if TYPE_CHECKING:
     from adapters.xmpp.connection import Connection
@@ -75,10 +76,10 @@ class Contacts:
     def view(self, jid: str, iid: str) -> Shown:
         """How interaction ``iid`` looks to the member at ``jid`` now."""
         member = self.port.member(jid)
-        view = self.port.interaction_view(iid, member.id if member else None)
-        if view is None or (view.role is not None and not view.connected):
+        now = self.port.interaction_state(iid, member.id if member else None)
+        if now is None or now.left:
             return interaction_presence(iid, "closed", live=False)
-        return interaction_presence(view.label, view.state, view.live)
+        return interaction_presence(now.label, now.state, now.live)
 
     def show_interaction(self, jid: str, iid: str) -> None:
         """Interaction ``iid``'s contact JID shows its state as presence (ADP-4)."""
@@ -117,7 +118,7 @@ class Contacts:
         stream = self.link.stream
         if not self.link.connected or stream is None:
             return
-        pres = stream.make_presence(pto=to, pfrom=frm, pstatus=status or None)
+        pres = stream.make_presence(pto=to, pfrom=frm, pstatus=xml_safe(status) or None)
         if ptype != "available":
             pres["type"] = ptype
         if show:

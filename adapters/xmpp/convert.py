@@ -105,6 +105,7 @@ class MemberCommand:
     text: str
     key: str | None = None
     context: str | None = None
+    corrects: str | None = None  # the id of the message a correction replaces (XEP-0308)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class CustomerText:
     target: str
     text: str
     bye: bool = False
+    corrects: str | None = None  # the id of the message a correction replaces (XEP-0308)
 
 
 @dataclass(frozen=True)
@@ -187,14 +189,14 @@ def classify(msg: MessageIn, component: str, *, client: bool = False) -> Classif
             return Ignore("a corrected command is not run again")
         return MemberCommand(bare(msg.frm), normalized(msg.body), key)
     if INTERACTION.match(node):
-        return interaction_command(bare(msg.frm), node, msg.body, key, edited=edited)
+        return interaction_command(bare(msg.frm), node, msg.body, key, corrects=msg.replace)
     target = routing_target(node)
     assert target is not None  # every other address routes
     text = msg.body.strip()
     if not text:
         return Ignore("an empty message to a routing address")
     bye = not edited and normalized(text).lower() in BYE_WORDS
-    return CustomerText(msg.frm, bare(msg.to), target, edited + text, bye=bye)
+    return CustomerText(msg.frm, bare(msg.to), target, edited + text, bye, msg.replace)
 
 
 def typing(msg: MessageIn, component: str, *, client: bool = False) -> Typing | Ignore:
@@ -209,12 +211,14 @@ def typing(msg: MessageIn, component: str, *, client: bool = False) -> Typing | 
 
 
 def interaction_command(
-    sender: str, iid: str, body: str, key: str | None, *, edited: str = ""
+    sender: str, iid: str, body: str, key: str | None, *, corrects: str | None = None
 ) -> MemberCommand:
     """A member's text in interaction ``iid``'s contact: ``say`` it, unless it is a command.
 
-    A correction (``edited``) is always said again, marked, never run as a command.
+    A correction (of the message ``corrects``) is always said again, marked, never run as a
+    command.
     """
+    edited = EDITED if corrects else ""
     text = body.strip()
     command = normalized(text)
     first = command.split(None, 1)[0].lower() if command else ""
@@ -226,7 +230,7 @@ def interaction_command(
         text = first
     else:
         text = f"say {iid} {text}"  # the id first, so text starting "i3 …" stays text
-    return MemberCommand(sender, text, key, iid)
+    return MemberCommand(sender, text, key, iid, corrects)
 
 
 def presence_show(ptype: str | None, show: str | None) -> str | None:
@@ -283,6 +287,7 @@ class StanzaOut:
     body: str
     subject: str | None = None
     iid: str | None = None  # the interaction it belongs to, if any
+    corrects: str | None = None  # the id of the message we sent that this one corrects
 
 
 def to_member(message: Say, jid: str, component: str, *, client: bool = False) -> StanzaOut:

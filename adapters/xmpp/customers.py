@@ -65,7 +65,9 @@ class Customers:
             elif live is not None and text.bye:
                 await self.port.customer_left(address)
             elif live is not None:
-                await self.port.customer_said(address, text.text)
+                await self.port.customer_said(
+                    address, text.text, origin=stanza_id, corrects=text.corrects
+                )
         except CommandError as exc:
             sorry = StanzaOut(text.jid, text.address, reply_type, f"Sorry: {exc.message}")
             self.outlet.emit(sorry)

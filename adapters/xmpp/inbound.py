@@ -223,7 +223,13 @@ class Inbound:
                 self.outlet.emit(StanzaOut(bare(msg.frm), frm, mtype, reply.text))
 
         await self.port.command(
-            command.sender, command.text, respond, key=command.key, context=command.context
+            command.sender,
+            command.text,
+            respond,
+            key=command.key,
+            context=command.context,
+            origin=msg.id,
+            corrects=command.corrects,
         )
         seen = self.contacts.shown.get(command.sender, {})
         if command.context and not self.link.client_mode and command.context not in seen:

@@ -13,16 +13,19 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from adapters.xmpp import wire
 from adapters.xmpp.convert import Bounce, StanzaOut, bare, to_customer, to_member
 from adapters.xmpp.held import Held
 from adapters.xmpp.sizes import split_body
+from bot.port import Posted, relaying, unmarked
 
 if TYPE_CHECKING:
     from adapters.xmpp.connection import Connection
     from adapters.xmpp.contacts import Contacts
-    from bot.port import Batch, ChatState, Outgoing, Port
+    from bot.port import Batch, ChatState, Outgoing, Port, Relay
 
 log = logging.getLogger("backline.xmpp")
 
@@ -50,6 +53,7 @@ class Outlet:
         self.offline: set[str] = set()  # members whose presence says offline
         self.noted: set[str] = set()  # told elsewhere in this offline spell
         self.sent: OrderedDict[str, StanzaOut] = OrderedDict()
+        self.posted = Posted()  # relays by original, to send corrections as edits (ADP-6)
 
     async def send(self, batch: Batch) -> None:
         """Deliver one commit's messages, then refresh the interaction contacts it changed."""
@@ -63,10 +67,11 @@ class Outlet:
 
     async def deliver(self, message: Outgoing, shown: set[tuple[str, str]]) -> None:
         """One message as a chat, or a headline for a system message (MSG-3)."""
+        relay = relaying() if message.interaction and not message.say.notice else None
         if message.to_customer:
             out = to_customer(message.say, message.address, message.via or self.me)
             if out is not None:
-                self.emit(out)
+                self.relay(out, relay)
             return
         jid = bare(message.address)
         client = self.link.client_mode
@@ -75,27 +80,42 @@ class Outlet:
             await self.park(out)
             return
         self.contacts.subscribe(jid)  # a member linked just now is asked for presence at once
-        self.emit(out)
+        self.relay(out, relay)
         if message.interaction and not client:
             shown.add((jid, message.interaction))
 
-    def emit(self, out: StanzaOut) -> None:
-        """Send now (in parts under ``max_stanza``), or hold it until the server is back."""
+    def relay(self, out: StanzaOut, relay: Relay | None) -> None:
+        """Send ``out``; a correction goes as an edit of what we sent for the original."""
+        original = self.posted.edits(relay, out.to, out.body)
+        if original is not None:
+            out = replace(out, body=unmarked(out.body), corrects=original)
+        mid = self.emit(out)
+        if mid is not None:
+            self.posted.remember(relay, out.to, mid)
+
+    def emit(self, out: StanzaOut) -> str | None:
+        """Send now (in parts under ``max_stanza``), or hold it until the server is back.
+
+        The id of its first stanza, if it went out now.
+        """
         stream = self.link.stream
         if not self.link.connected or stream is None:
             self.held.append(out)
-            return
+            return None
+        state = "active" if out.type == "chat" else None
+        first = None
         for body in split_body(out.body, self.max_stanza):
-            msg = stream.make_message(
-                mto=out.to, mbody=body, mtype=out.type, mfrom=out.frm, msubject=out.subject
-            )
-            msg["id"] = secrets.token_hex(8)
-            if out.type == "chat":
-                msg["chat_state"] = "active"
-            self.sent[msg["id"]] = out
-            msg.send()
+            mid = secrets.token_hex(8)
+            first = first or mid
+            self.sent[mid] = out
+            xml = wire.message(
+                to=out.to, frm=out.frm, mtype=out.type, body=body, mid=mid,
+                subject=out.subject, chat_state=state, corrects=out.corrects,
+            )  # fmt: skip
+            wire.write(stream, xml)
         while len(self.sent) > SENT_MEMORY:
             self.sent.popitem(last=False)
+        return first
 
     def emit_states(self, states: list[ChatState]) -> None:
         """Chat states (XEP-0085): only to parties online now; never held."""

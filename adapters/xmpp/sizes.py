@@ -7,14 +7,14 @@ split at line ends where they can, inside a line only when it alone is too long.
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
+from adapters.xmpp.wire import text as xml_text
 
 ENVELOPE = 1024  # bytes for the addresses, id, subject and chat state around a body
 
 
 def encoded(text: str) -> int:
     """Bytes ``text`` takes inside a stanza (XML-escaped UTF-8)."""
-    return len(escape(text, {'"': "&quot;"}).encode("utf-8"))
+    return len(xml_text(text).encode("utf-8"))
 
 
 def split_body(body: str, max_stanza: int) -> list[str]:

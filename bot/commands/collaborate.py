@@ -61,10 +61,13 @@ async def transfer(core: Core, turn: Turn) -> str:
         if explain:
             raise CommandError("`--explain` needs a target: `transfer TARGET --explain`.")
         return await engine.consults.warm_transfer(me, engine.consults.consultation_of(me, current))
-    found = core.directory.resolve(target)
     ix = engine.live.get(current.parent or "") if current.kind == "consultation" else current
     if ix is None:
         raise CommandError(f"{current.parent} has ended; there is nothing to transfer.")
+    if target.lower().startswith("vm:") and not explain:
+        box = core.mailboxes.get(target[3:].lower())
+        return await engine.transfers.to_mailbox(me, connected(ix, me), box)
+    found = core.directory.resolve(target)
     connected(ix, me)
     if explain:
         return engine.transfers.explain(ix, found)

@@ -75,15 +75,24 @@ async def fav(core: Core, turn: Turn) -> str:
         ref = str(parse_target(turn.args[1]))
         if contacts.remove_favourite(turn.me.id, ref):
             return f"Removed {ref} from your favourites."
-        core.directory.resolve(ref)  # names an unknown target before "not a favourite"
+        _ref(core, ref)  # names an unknown target before "not a favourite"
         raise CommandError(f"{ref} is not one of your favourites.")
-    target = core.directory.resolve(turn.args[1])
-    if contacts.add_favourite(turn.me.id, target.ref):
-        return f"Added {target.ref} to your favourites."
-    return f"{target.ref} is already a favourite."
+    ref = _ref(core, turn.args[1])
+    if contacts.add_favourite(turn.me.id, ref):
+        return f"Added {ref} to your favourites."
+    return f"{ref} is already a favourite."
+
+
+def _ref(core: Core, text: str) -> str:
+    """A member's, group's or mailbox's ref, checked against the directory."""
+    if text.lower().startswith("vm:"):
+        return f"vm:{core.mailboxes.get(text[3:].lower()).id}"
+    return core.directory.resolve(text).ref
 
 
 def _listed(core: Core, turn: Turn, ref: str) -> str:
+    if ref.startswith("vm:") and ref[3:] in core.directory.data.mailboxes:
+        return core.mailboxes.describe(core.directory.data.mailboxes[ref[3:]])
     if core.directory.entry(ref) is None:
         return f"{ref} (no longer in the directory; `fav rm {ref}` to drop it)"
     return describe(core, turn.me, core.directory.resolve(ref))

@@ -125,16 +125,28 @@ async def list_(core: Core, turn: Turn) -> str:
     lines = []
     for ix in engine.interactions_of(me, connected=False):
         party = ix.parties[turn.me.ref]
+        if party.done:  # marked done: nothing left for you to do with it
+            continue
         role = "you own it" if ix.owner == me and party.connected else party.role.value
         if not party.connected:
-            role = "left; `done` to close" if not party.done else "done"
+            role = "left; `done` to close"
         mark = " (current)" if ix is current else ""
-        lines.append(f"  {ix.label} — {ix.state}, {role}{mark}")
+        lines.append(f"  {ix.label}{with_whom(ix, turn.me.ref)} — {ix.state}, {role}{mark}")
     for ix in engine.offers.pending_for(me):
         lines.append(f"  {ix.label} — offered to you: `accept {ix.id}` or `decline {ix.id}`")
     if not lines:
         return "You have no live interactions."
     return "Your interactions:\n" + "\n".join(lines)
+
+
+def with_whom(ix: Interaction, me: str) -> str:
+    """`` with @bob`` for an IM, a consultation or an internal call: the other members."""
+    if ix.customer:
+        return ""
+    others = [p.who for p in ix.parties.values() if p.member_id and p.who != me]
+    if not others and ix.target and ix.target != me:
+        others = [ix.target]  # not answered yet
+    return f" with {', '.join(others)}" if others else ""
 
 
 async def history(core: Core, turn: Turn) -> str:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.dispatch.turn import Turn
 
 PIN = re.compile(r"^\d{4,8}$")
+AUDIENCE = re.compile(r"^(?:@[\w.-]+|(?:group|skill|queue|rp|role):[\w.-]+|all)$")
 MESSAGE_ID = re.compile(r"#?([0-9]{1,18})")  # ASCII digits that fit a SQLite integer
 PAGE = re.compile(r"0*[1-9][0-9]{0,8}")
 
@@ -53,9 +54,15 @@ async def messages(core: Core, turn: Turn) -> str:
 
 
 async def broadcast(core: Core, turn: Turn) -> str:
-    """Raise a system message: ``broadcast [--priority P] [--to TARGET] TEXT`` (MSG-2)."""
+    """Raise a system message: ``broadcast [TARGET] [--priority P] [--to TARGET] TEXT`` (MSG-2).
+
+    A first word that looks like a target (``@alice``, ``group:billing``, ``role:agent``)
+    is the target, like ``--to``; the reply names who received it.
+    """
     words = turn.rest.split()
     priority, to = Priority.NORMAL, "all"
+    if words and AUDIENCE.match(words[0]):
+        to, words = words[0], words[1:]
     while words[:1] and words[0] in ("--priority", "--to"):
         if len(words) < 2:
             raise CommandError(f"`{words[0]}` needs a value.")
@@ -68,10 +75,16 @@ async def broadcast(core: Core, turn: Turn) -> str:
             to = words[1]
         words = words[2:]
     if not words:
-        raise CommandError("Usage: `broadcast [--priority P] [--to group:X|@m|role:R] TEXT`.")
+        raise CommandError(
+            "Usage: `broadcast [TARGET] [--priority P] TEXT`, "
+            "TARGET like @alice, group:billing or role:agent (default: everyone)."
+        )
     members = core.inbox.audience(to)
     count = core.inbox.raise_message(members, " ".join(words), kind="broadcast", priority=priority)
-    return f"Sent to {count} member(s)."
+    if to == "all":
+        return f"Sent to everyone ({count} members)."
+    names = ", ".join(f"@{m}" for m in members)
+    return f"Sent to {to}: {names}." if names else f"Nobody is in {to}; nothing was sent."
 
 
 async def mailbox(core: Core, turn: Turn) -> str:

@@ -36,8 +36,7 @@ async def notready(core: Core, turn: Turn) -> str:
 
 async def aftercall(core: Core, turn: Turn) -> str:
     """Set yourself to after-call work."""
-    core.directory.set_presence(turn.me.id, PresenceState.AFTER_CALL_WORK)
-    return "You are in after-call work; type `ready` when you are done."
+    return core.engine.lifecycle.enter_after_call_work(turn.me.id)
 
 
 async def logout(core: Core, turn: Turn) -> str:
@@ -50,6 +49,8 @@ async def status(core: Core, turn: Turn) -> str:
     """Your presence, or the presence of a member or group."""
     if not turn.args:
         return f"You are {core.directory.presence(turn.me.id).describe()}."
+    if turn.args[0].lower().startswith("vm:"):
+        return core.mailboxes.describe(core.mailboxes.get(turn.args[0][3:].lower()))
     found: Member | Group = core.directory.resolve(turn.args[0])
     if isinstance(found, Member):
         return describe_member(core, found)

@@ -40,4 +40,4 @@ async def barge(core: Core, turn: Turn) -> str:
 
 async def unmonitor(core: Core, turn: Turn) -> str:
     """Stop following an agent's next interactions."""
-    return core.engine.supervision.unmonitor(turn.me.id, _agent(core, turn.args[0]))
+    return await core.engine.supervision.unmonitor(turn.me.id, _agent(core, turn.args[0]))

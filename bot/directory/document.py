@@ -7,11 +7,20 @@ resolved and constructed as the safe loader does. Anything this reader does not 
 (an anchor or alias, a duplicate key, a collection as a key, a YAML error) raises
 ``NeedsLines``, and the caller reads the file the line-exact way, which also reports each
 problem with its line.
+
+A generated directory writes each member as one JSON object a line (``  - {"id": ...}``).
+Such a line means the same in YAML as in JSON as long as it has no escape, no float, no
+duplicate key and no character YAML reads differently; ``json`` reads those lines ten
+times faster than libyaml's events, and each is handed to the YAML pass as one tagged
+scalar standing in its place. Should a stand-in land anywhere but where the object stood
+(inside a block scalar, say), the document is read again without them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from typing import Any
 
 import yaml
@@ -37,22 +46,89 @@ def digest(content: bytes) -> str:
 
 def read_document(text: str) -> Any:
     """The document's data, exactly as ``parse_source(text, ...).data`` would build it."""
+    prepared, objects = json_lines(text)
+    if objects:
+        try:
+            return _read(prepared, objects)
+        except (NeedsLines, _Misplaced):
+            pass  # read it again as written: the errors, if any, are the file's own
+    return _read(text, [])
+
+
+class _Misplaced(Exception):
+    """A JSON line's stand-in was not read as the value the object was."""
+
+
+STAND_IN = "!backline.json-line"
+_SAFE_LINE = re.compile(
+    r"[\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+)
+
+
+class _NotPlain(ValueError):
+    """A JSON value that YAML would read differently (a float, a duplicate key)."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        raise _NotPlain("duplicate key")
+    return mapping
+
+
+def _no_float(text: str) -> Any:
+    raise _NotPlain(f"float {text}")
+
+
+_JSON = json.JSONDecoder(object_pairs_hook=_unique, parse_float=_no_float, parse_constant=_no_float)
+
+
+def json_lines(text: str) -> tuple[str, list[Any]]:
+    """``text`` with each ``- {JSON}`` line that YAML reads alike replaced by a stand-in.
+
+    The stand-in ``- !backline.json-line N`` names the Nth object of the list returned.
+    A line keeps its text when it has a backslash, a tab or control character, a line or
+    paragraph separator, a byte-order mark, a float or a duplicate key.
+    """
+    if STAND_IN in text:
+        return text, []
+    lines = text.split("\n")
+    objects: list[Any] = []
+    for number, line in enumerate(lines):
+        entry = line.lstrip(" ")
+        if not entry.startswith("- {") or not line.endswith("}") or not _SAFE_LINE.fullmatch(line):
+            continue
+        try:
+            value = _JSON.decode(entry[2:])
+        except ValueError:
+            continue
+        lines[number] = f"{line[: len(line) - len(entry)]}- {STAND_IN} {len(objects)}"
+        objects.append(value)
+    return "\n".join(lines), objects
+
+
+def _read(text: str, objects: list[Any]) -> Any:
     try:
-        return _build(yaml.parse(text, Loader=_LOADER))
+        return _build(yaml.parse(text, Loader=_LOADER), objects)
     except yaml.YAMLError as exc:
         raise NeedsLines(str(exc)) from exc
 
 
-def _build(events: Any) -> Any:
+def _build(events: Any, objects: list[Any]) -> Any:
     """One pass over the events with a stack of open collections (kept tight: 10⁶ events)."""
     stack: list[Any] = []  # open containers
     keys: list[Any] = []  # for each open mapping its pending key, _NO_KEY between pairs
     result: Any = None
     documents: list[Any] = []
+    placed = 0
     for event in events:
         kind = type(event)
         if kind is yaml.ScalarEvent:
-            value = _scalar_or_key(event, stack, keys)
+            if event.tag == STAND_IN and objects:
+                value = _stand_in(event, stack, objects, placed)
+                placed += 1
+            else:
+                value = _scalar_or_key(event, stack, keys)
             if value is _NO_KEY:
                 continue
         elif kind in _OPEN:
@@ -71,7 +147,16 @@ def _build(events: Any) -> Any:
         else:
             stack[-1][keys[-1]] = value
             keys[-1] = _NO_KEY
+    if placed != len(objects):
+        raise _Misplaced(f"{len(objects) - placed} JSON lines were not read as values")
     return result
+
+
+def _stand_in(event: Any, stack: list[Any], objects: list[Any], n: int) -> Any:
+    """The object a stand-in names: only as the next sequence entry, in order."""
+    if not stack or type(stack[-1]) is not list or event.value != str(n):
+        raise _Misplaced("a JSON line's stand-in out of place")
+    return objects[n]
 
 
 def _scalar_or_key(event: Any, stack: list[Any], keys: list[Any]) -> Any:

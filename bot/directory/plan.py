@@ -60,6 +60,7 @@ class Plan:
     groups: list[Row] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    changed: int = 0  # members written: the added and those whose entry changed
     rebuild: list[tuple[int, Entry]] | None = None
 
     @property
@@ -105,7 +106,7 @@ def plan_load(
         changes = index_changes(old, fresh, before.rowids, key_of)
     else:
         plan.steps.append(Write("DELETE FROM identities", [()]))
-        plan.steps.append(Write(INSERT_IDENTITY, new.rows()))
+        plan.steps.append(Write(INSERT_IDENTITY, sorted(new.rows())))  # key order: appends
     if changes is None:
         entries = spaced(entries_of(data, new, source[1]).values())
         plan.rowids = {e.ref: n for n, e in entries}
@@ -160,6 +161,7 @@ def _members(plan: Plan, old: DirectoryData, new: DirectoryData) -> list[str]:
     roles: dict[frozenset[Role], str] = {}
     plan.removed = [mid for mid in old.members if mid not in new.members]
     plan.added = [m.id for m in changed if m.id not in old.members]
+    plan.changed = len(changed)
     plan.steps.append(
         Write(
             "INSERT OR REPLACE INTO members (id, name, roles, groups_, skills, handles, voice)"
@@ -237,12 +239,22 @@ def _ids(values: tuple[str, ...]) -> str:
     """``json.dumps(list(values))``, faster for ids and refs (nothing to escape in them)."""
     if not values:
         return "[]"
-    if all(_PLAIN.match(v) for v in values):
+    if all(_PLAIN.fullmatch(v) for v in values):
         return '["' + '", "'.join(values) + '"]'
     return json.dumps(list(values))
 
 
-_PLAIN = re.compile(r"^[a-z0-9_.:-]+$")
+_PLAIN = re.compile(r"[a-z0-9_.:-]+")
+_VERBATIM = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # JSON writes these as they are
+
+
+def _handles(handles: Mapping[str, str]) -> str:
+    """``json.dumps(dict(handles))``, faster for handles with nothing to escape."""
+    if not handles:
+        return "{}"
+    if all(_VERBATIM.fullmatch(k) and _VERBATIM.fullmatch(v) for k, v in handles.items()):
+        return "{" + ", ".join(f'"{k}": "{v}"' for k, v in handles.items()) + "}"
+    return json.dumps(dict(handles))
 
 
 def _member_row(m: Member, roles: dict[frozenset[Role], str]) -> Row:
@@ -255,7 +267,7 @@ def _member_row(m: Member, roles: dict[frozenset[Role], str]) -> Row:
         role_text,
         _ids(m.groups),
         _ids(m.skills),
-        json.dumps(dict(m.handles)) if m.handles else "{}",
+        _handles(m.handles),
         m.voice,
     )
 

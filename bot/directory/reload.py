@@ -16,7 +16,7 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -28,10 +28,14 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 log = logging.getLogger("backline.reload")
+Progress = Callable[[Plan], Awaitable[None]]
 
 
-async def reload_in_steps(core: Core) -> list[str]:
-    """Reload ``core``'s rules folder; the problems found, or an empty list once swapped."""
+async def reload_in_steps(core: Core, progress: Progress | None = None) -> list[str]:
+    """Reload ``core``'s rules folder; the problems found, or an empty list once swapped.
+
+    ``progress`` hears the plan of a changed directory before its rows are written.
+    """
     directory = core.directory
     with worker_friendly():
         rules = await asyncio.to_thread(read_rules, core)
@@ -44,6 +48,8 @@ async def reload_in_steps(core: Core) -> list[str]:
     index_groups = rules.policy.groups.searchable
     if directory.synced and not directory.unchanged(rules.directory_digest, index_groups):
         plan = await _plan(core, rules)
+        if progress is not None:
+            await progress(plan)
         await directory.write_steps(plan, core.store.lock)
 
     async def finish() -> list[str]:
@@ -101,3 +107,14 @@ def worker_friendly() -> Iterator[None]:
 
 
 SWITCH_INTERVAL = 0.0005
+
+
+def describe(plan: Plan) -> str:
+    """What a planned reload changes, for the admin who asked for it."""
+    rows = sum(len(write.rows) for write in (*plan.steps, *plan.final))
+    gone, new = len(plan.removed), len(plan.added)
+    return (
+        f"Rules read and checked: {len(plan.data.members):,} members, {new:,} new,"
+        f" {plan.changed - new:,} changed, {gone:,} gone; writing {rows:,} rows in steps"
+        " while commands go on."
+    )

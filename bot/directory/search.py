@@ -82,6 +82,13 @@ DELETE_ENTRY = "DELETE FROM entries WHERE rowid = ?"
 UPDATE_ENTRY = "UPDATE entries SET kind = ?, name = ?, words = ? WHERE rowid = ?"
 INSERT_ENTRY = "INSERT INTO entries (rowid, ref, kind, name, words) VALUES (?, ?, ?, ?, ?)"
 INSERT_KEYS = "INSERT INTO entry_keys (key, entry) VALUES (?, ?)"
+# The exact-match keys' indexes (migrations 0003 and directory 0002), dropped while the
+# index is written whole: built once from sorted keys, they take a third of the time that
+# 300,000 inserts in random key order take.
+KEY_INDEXES = {
+    "entry_keys_key": "CREATE INDEX entry_keys_key ON entry_keys(key, entry)",
+    "entry_keys_entry": "CREATE INDEX entry_keys_entry ON entry_keys(entry)",
+}
 
 
 class FtsWrite(Write):
@@ -128,15 +135,19 @@ class SearchIndex:
         """Write the whole index at once, inside the caller's transaction.
 
         FTS5's own ``rebuild`` reads the content table in one pass, far faster than
-        indexing the rows one by one.
+        indexing the rows one by one; the keys' indexes are built after their rows.
         """
         conn = self.conn
         for fts in FTS_TABLES:
             conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('delete-all')")
         conn.execute("DELETE FROM entries")
+        for name in KEY_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute("DELETE FROM entry_keys")
         conn.executemany(INSERT_ENTRY, ((n, e.ref, e.kind, e.name, e.words) for n, e in rows))
         conn.executemany(INSERT_KEYS, (k for n, e in rows for k in key_rows(n, e)))
+        for create in KEY_INDEXES.values():
+            conn.execute(create)
         for fts in FTS_TABLES:
             conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
         self.rowids = {e.ref: n for n, e in rows}

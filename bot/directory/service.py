@@ -17,8 +17,10 @@ from bot.directory.search import Entry, Page, SearchIndex
 from bot.directory.stored import MIGRATIONS, Source, read_stored, record_source, stored_source
 from bot.directory.targets import Target, parse_target
 from bot.directory.writes import batches, run_all
-from bot.errors import NotFound
+from bot.errors import CommandError, NotFound
 from bot.storage import Store
+
+_STATES = {state.value: state for state in PresenceState}
 
 # A reload writes in steps of about STEP_SECONDS (rows in chunks of CHUNK_ROWS), whatever
 # the machine's speed: about the longest a command waits for one.
@@ -189,7 +191,7 @@ class Directory:
             " SELECT id, 'logged_off', ? FROM members",
             (self.clock.now(),),
         )
-        self.refresh()
+        self._reread_presence()  # the identities are the plan's, links included
         conn.executemany(
             "UPDATE groups SET available = ? WHERE id = ?",
             [(n, ref) for ref, n in self._available.items()],
@@ -197,19 +199,32 @@ class Directory:
 
     def refresh(self) -> None:
         """Re-read presence and identities from the store (after a rolled-back command)."""
+        self._reread_presence()
+        self.identities.load(self.data, self.links())
+
+    def _reread_presence(self) -> None:
+        """Presence, who is available and the group counts, as the store has them."""
         self.dirty = False
         self.became_available.clear()
         self._presence = self._read_presence()
         self._ready = {mid for mid, p in self._presence.items() if p.available}
         self._available = self.recount()
-        self.identities.load(self.data, self.links())
 
     def _read_presence(self) -> dict[str, Presence]:
+        """Presence as stored; members with the same presence share one (immutable) value.
+
+        After a first load all 100,000 are logged off since the same moment: one object.
+        """
         rows = self.store.conn.execute("SELECT member_id, state, reason, since, busy FROM presence")
-        return {
-            mid: Presence(PresenceState(state), since, reason, bool(busy))
-            for mid, state, reason, since, busy in rows
-        }
+        shared: dict[tuple[str, str | None, float, int], Presence] = {}
+        out: dict[str, Presence] = {}
+        for mid, *row in rows:
+            key = (row[0], row[1], row[2], row[3])
+            value = shared.get(key)
+            if value is None:
+                value = shared[key] = Presence(_STATES[row[0]], row[2], row[1], bool(row[3]))
+            out[mid] = value
+        return out
 
     # -- look-ups ----------------------------------------------------------------
 
@@ -261,6 +276,11 @@ class Directory:
             if target.id in self.data.members:
                 return self.data.members[target.id]
             raise NotFound(f"Nobody called {target} is in the directory. Try `find {target.id}`.")
+        if target.kind == "vm":
+            raise CommandError(
+                f"{target} is a mailbox: `transfer {target}` sends a caller there, "
+                f"`status {target}` shows its messages, `fav add {target}` keeps it handy."
+            )
         group = self.data.groups.get(str(target))
         if group is None:
             raise NotFound(f"There is no {target.kind_name} called '{target.id}'. Try `groups`.")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from bot.commands import (
     admin,
+    calls,
     collaborate,
     directory,
     help,
     interactions,
     messages,
     presence,
+    queues,
     supervise,
 )
 from bot.directory.model import Role
@@ -74,6 +76,24 @@ def command_table() -> CommandTable:
                 "agent groups with how many are ready now",
                 directory.groups,
                 spec="GRP-1",
+            ),
+            CommandSpec(
+                "queue",
+                "queue [TARGET]",
+                "what customers wait for, oldest first",
+                queues.queue,
+                (0, 1),
+                spec="GRP-3",
+                details="Shows each waiting interaction's customer, kind, wait time and who is "
+                "being offered it; `queue group:support` only that group's.",
+            ),
+            CommandSpec(
+                "team",
+                "team [GROUP]",
+                "a group's members and their work",
+                queues.team,
+                (0, 1),
+                spec="GRP-2",
             ),
             CommandSpec(
                 "fav",
@@ -242,6 +262,25 @@ INTERACTION_COMMANDS = (
         spec="IM-1",
     ),
     CommandSpec(
+        "call",
+        "call TARGET",
+        "call a colleague, a group, a queue or a skill",
+        calls.call,
+        (1, 1),
+        spec="DIR-3",
+        details="An internal voice call with no customer: the target is offered it (a group "
+        "rings one available member with a phone), and on `accept` you are both connected; "
+        "`end` hangs up. Hold, consult, transfer and conference work on it.",
+    ),
+    CommandSpec(
+        "retry",
+        "retry TARGET",
+        "repeat your last failed attempt to reach a target",
+        calls.retry,
+        (1, 1),
+        spec="DIR-3",
+    ),
+    CommandSpec(
         "list", "list", "your live interactions and offers", interactions.list_, spec="INT-1"
     ),
     CommandSpec(
@@ -333,7 +372,7 @@ MESSAGE_COMMANDS = (
     CommandSpec("delete", "delete", "voicemail: delete the message", messages.browse, spec="MSG-5"),
     CommandSpec(
         "broadcast",
-        "broadcast [--priority P] [--to TARGET] TEXT",
+        "broadcast [TARGET] [--priority P] TEXT",
         "send a system message to members",
         messages.broadcast,
         (1, None),

@@ -56,6 +56,8 @@ class Consults:
             raise CommandError(self.engine.impossible(parent, "consult"))
         if parent.state == "held" and not was_held:
             self.engine.lifecycle.customer_hears(parent, "You are on hold.")
+        if mode == "voice":
+            self.engine.calls.check_free(me, but=parent)  # on another call, still active?
         cx = self.engine.create(
             "consultation",
             parent=parent.id,
@@ -204,14 +206,19 @@ class Consults:
             raise CommandError(f"{cx.parent} has ended; `end {cx.id}` when you are done.")
         if cx.state == "active":
             await self.engine.fire(cx, "hold")
+            self.engine.calls.check_one_leg(parent, me)
             await self.engine.fire(parent, "resume")
             self.engine.lifecycle.customer_hears(parent, "You are off hold.")
+            news = f"@{me} put {cx.label} on hold and went back to {parent.id}."
             current = parent
         else:
             await self.engine.fire(parent, "hold")
             self.engine.lifecycle.customer_hears(parent, "You are on hold.")
+            self.engine.calls.check_one_leg(cx, me)
             await self.engine.fire(cx, "resume")
+            news = f"@{me} is back on {cx.label}."
             current = cx
+        self.engine.lifecycle.members_hear(cx, news, but=f"@{me}")
         self.engine.set_focus(me, current.id)
         self.engine.save(parent)
         self.engine.save(cx)
@@ -220,6 +227,8 @@ class Consults:
 
     async def escalate(self, me: str, cx: Interaction) -> str:
         """A chat/IM consultation becomes a voice one when both have a voice endpoint (CON-11)."""
+        if cx.mode == "voice":
+            raise CommandError(f"{cx.id} is a voice consultation already.")
         others = [m for m in cx.members() if m != me]
         for member_id in [me, *others]:
             if self.engine.core.directory.member(member_id).voice is None:
@@ -231,6 +240,7 @@ class Consults:
             await self.engine.fire(parent, "consult")
             self.engine.lifecycle.customer_hears(parent, "You are on hold.")
             self.engine.save(parent)
+        self.engine.calls.check_one_leg(cx, me)
         for member_id in others:
             self.engine.tell(f"@{member_id}", f"@{me} turned {cx.id} into a voice call.", cx)
         self.engine.event(cx, "escalated", {"mode": "voice"}, actor=me)

@@ -92,6 +92,14 @@ class Customers:
         if ix.state == "recording":
             self.engine.voicemail.deposit_recording(ix)
         self.engine.lifecycle.members_hear(ix, f"{name} left {ix.id}.")
+        for cx in self.engine.consults.of_parent(ix):  # consultants hear it too (CON-5)
+            for member_id in cx.members():
+                if member_id not in ix.members():
+                    self.engine.tell(
+                        f"@{member_id}",
+                        f"{name} hung up; {ix.id} has ended. {cx.id} goes on until it is ended.",
+                        cx,
+                    )
         await self.engine.lifecycle.finish(ix, by=None)
         return ix
 

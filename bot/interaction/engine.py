@@ -8,8 +8,9 @@ caller's transaction. Nothing here awaits I/O.
 from __future__ import annotations
 
 import logging
+import math
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from transitions import MachineError
@@ -17,12 +18,14 @@ from transitions import MachineError
 from bot.clock import Timer
 from bot.directory.presence import PresenceState
 from bot.errors import CommandError
+from bot.interaction.calls import Calls
 from bot.interaction.consults import Consults
 from bot.interaction.customers import Customers
 from bot.interaction.lifecycle import TIMED_ACW, Lifecycle
 from bot.interaction.machines import InteractionMachine, MachineSpec
 from bot.interaction.model import HANDLERS, Interaction, Party, PartyRole
 from bot.interaction.offers import Offers
+from bot.interaction.queues import Queues
 from bot.interaction.records import Records
 from bot.interaction.supervision import Supervision
 from bot.interaction.talk import Talk
@@ -64,6 +67,9 @@ class Engine:
         self.supervision = Supervision(self)
         self.customers = Customers(self)
         self.voicemail = VoicemailSessions(self)
+        self.calls = Calls(self)
+        self.queues = Queues(self)
+        core.metrics.watch_work(self.queues.counts, self.queues.states)
 
     # -- loading and saving ---------------------------------------------------------
 
@@ -94,11 +100,12 @@ class Engine:
 
     def resume_after_call_work(self) -> None:
         """Timed after-call work still ends on time after a restart (INT-4, OPS-2)."""
-        seconds = self.core.policy.interaction.after_call_work
         for member_id in self.core.directory.data.members:
             presence = self.core.directory.presence(member_id)
-            if presence.state is PresenceState.AFTER_CALL_WORK and presence.reason == TIMED_ACW:
-                left = presence.since + seconds - self.core.clock.now()
+            timed, _, seconds = (presence.reason or "").partition(" ")
+            if presence.state is PresenceState.AFTER_CALL_WORK and timed == TIMED_ACW:
+                length = float(seconds) if seconds else self.core.policy.interaction.after_call_work
+                left = presence.since + length - self.core.clock.now()
                 self.schedule_ready(member_id, max(0.0, left))
 
     def unplaceable(self, specs: dict[str, MachineSpec]) -> list[str]:
@@ -216,7 +223,11 @@ class Engine:
 
     def impossible(self, ix: Interaction, action: str) -> str:
         """Why ``action`` cannot happen to ``ix`` now."""
-        allowed = [t for t in self.specs[ix.kind].triggers(ix.state) if t in PUBLIC_TRIGGERS]
+        allowed = dict.fromkeys(
+            PUBLIC_TRIGGERS[t]
+            for t in self.specs[ix.kind].triggers(ix.state)
+            if t in PUBLIC_TRIGGERS
+        )
         hint = f" Possible now: {', '.join(f'`{a}`' for a in allowed)}." if allowed else ""
         return f"Can't {action} {ix.label}: it is {ix.state}.{hint}"
 
@@ -269,6 +280,14 @@ class Engine:
             for ix in self.of_party(who)
             if (p := ix.parties.get(who)) is not None and (p.connected or not connected)
         ]
+
+    def voice_legs(self, member_id: str) -> Iterator[Interaction]:
+        """Live calls and voice consultations the member is connected to, in no order."""
+        who = f"@{member_id}"
+        for iid in self._by_party.get(who, ()):
+            ix = self.live.get(iid)
+            if ix is not None and ix.is_voice() and (p := ix.parties.get(who)) and p.connected:
+                yield ix
 
     def connected_count(self, member_id: str) -> int:
         """How many live interactions the member is connected to (routing's tie-break)."""
@@ -362,6 +381,8 @@ class Engine:
     ) -> None:
         """(Re)start the ``name`` timer of ``ix``; it runs ``fire`` as its own transaction."""
         self.cancel(ix, name)
+        if math.isinf(when):  # waiting until someone is ready: no deadline (GRP-3)
+            return
         iid = ix.id
 
         async def run() -> None:
@@ -426,19 +447,18 @@ def _age(ix: Interaction) -> tuple[float, int, str]:
     return ix.created, len(ix.id), ix.id
 
 
-PUBLIC_TRIGGERS = frozenset(
-    {
-        "accept",
-        "decline",
-        "hold",
-        "resume",
-        "consult",
-        "transfer",
-        "conference",
-        "talk",
-        "end",
-        "done",
-        "leave",
-        "supervise",
-    }
-)
+# Machine triggers a member sets off, by the command that does it; the others (ring, record,
+# transferred, supervise...) are the engine's own and never named in a refusal.
+PUBLIC_TRIGGERS = {
+    "accept": "accept",
+    "decline": "decline",
+    "hold": "hold",
+    "resume": "resume",
+    "consult": "consult",
+    "transfer": "transfer",
+    "conference": "conference",
+    "talk": "say",
+    "end": "end",
+    "done": "done",
+    "leave": "leave",
+}

@@ -8,13 +8,25 @@ from bot.directory.model import Group, Member, Role
 from bot.directory.presence import PresenceState
 from bot.errors import CommandError
 from bot.interaction.model import HANDLERS, SUPERVISING, Interaction, Offer, PartyRole
+from bot.rules.duration import format_duration
 
 if TYPE_CHECKING:
     from bot.interaction.engine import Engine
     from bot.interaction.talk import Talk
 
 
+CUSTOMER_WORDS = {"voice": "call", "workitem": "request"}  # a kind as a customer says it
+LIVE_KINDS = frozenset({"voice", "chat"})  # the customer is there, in real time
 TIMED_ACW = "timed"  # presence reason: after-call work that ends by itself (INT-4)
+UNTIMED_ACW = "You are in after-call work; type `ready` when you are done."
+NOT_HELD = {
+    "chat": ("a chat", "chats"),
+    "email": ("an email", "emails"),
+    "workitem": ("a work item", "work items"),
+    "im": ("an IM", "IMs"),
+    "consultation": ("a written consultation", "written consultations"),
+    "voicemail": ("a voicemail session", "voicemail sessions"),
+}
 
 
 class Lifecycle:
@@ -74,6 +86,9 @@ class Lifecycle:
     async def accept(self, me: str, iid: str | None) -> str:
         """Take an offer: the interaction, a consultation, an IM, a transfer or a conference."""
         ix = self.offered(me, iid)
+        if ix.offer is not None and me in ix.offer.to:
+            old = ix.owner if ix.offer.purpose == "transfer" else None
+            self.engine.calls.check_one_leg(ix, me, but=old)
         offer = self.engine.offers.claim(ix, me)
         for other in offer.to:
             if other != me:
@@ -84,12 +99,17 @@ class Lifecycle:
         ) if offer.by else None
         match offer.purpose:
             case "route":
+                waited = self.engine.core.clock.now() - ix.created
+                self.engine.core.metrics.waited.labels(ix.kind).observe(waited)
                 await self.engine.fire(ix, "accept")
                 self.engine.set_owner(ix, me)
-                self.customer_hears(ix, f"{self.talk.display_name('@' + me)} joined.")
+                if ix.kind in LIVE_KINDS:  # an email's sender is not in a conversation
+                    self.customer_hears(ix, f"{self.talk.display_name('@' + me)} joined.")
                 await self.engine.supervision.follow(me, ix)
                 self.engine.notify("interaction.accepted", ix)
                 reply = self.briefing(ix, f"You have {ix.label}.")
+            case "call":
+                reply = await self.engine.calls.answered(ix, me, offer.by)
             case "consult" | "im":
                 await self.engine.fire(ix, "accept")
                 role = PartyRole.CONSULTANT if ix.kind == "consultation" else PartyRole.MEMBER
@@ -104,6 +124,8 @@ class Lifecycle:
                 reply = await self.engine.transfers.joined(ix, me, offer)
         self.engine.set_focus(me, ix.id)
         self.engine.save(ix)
+        if self.engine.offers.router.available(me):  # room for more: the next queued item
+            await self.engine.offers.member_available(me)
         return reply
 
     def briefing(self, ix: Interaction, headline: str) -> str:
@@ -132,11 +154,14 @@ class Lifecycle:
     ) -> None:
         """Put things back after an offer nobody took (TRF-4, CON-10, GRP-3)."""
         if purpose == "route":
-            what = "call" if ix.kind == "voice" else ix.kind
+            what = CUSTOMER_WORDS.get(ix.kind, ix.kind)
             self.customer_hears(
                 ix, f"Sorry, nobody can take your {what} now. Please try again later."
             )
             await self.finish(ix, by=None)
+            return
+        if purpose == "call":
+            await self.engine.calls.not_answered(ix, by, reason)
             return
         if purpose in ("consult", "im"):
             await self.engine.fire(ix, "expire" if timed_out else "decline")
@@ -168,32 +193,67 @@ class Lifecycle:
         box = found.id if isinstance(found, Member) else mailboxes.group_box(found.id)
         if box is None:
             return False
+        await self.leave_in_mailbox(
+            ix,
+            box,
+            offer.by,
+            f"Nobody is free to take this right now, so your message was left for {found.name}; "
+            "we will get back to you.",
+        )
+        return True
+
+    async def leave_in_mailbox(self, ix: Interaction, box: str, by: str | None, told: str) -> None:
+        """The customer's words so far become a message in ``box``; the interaction ends."""
+        assert ix.customer is not None
         text = "\n".join(self.talk.transcript(ix)) or f"({ix.kind} from {ix.customer})"
-        mailboxes.deposit(
+        self.engine.core.mailboxes.deposit(
             box, ix.customer, text=text, duration=self.engine.core.clock.now() - ix.created
         )
         self.engine.event(ix, "voicemail", {"mailbox": box})
-        self.customer_hears(
-            ix, f"Nobody from {found.ref} is available; your message was left in the {box} mailbox."
-        )
-        if offer.by:
-            self.engine.tell(f"@{offer.by}", f"{ix.id} went to the {box} voicemail.", ix)
-        await self.finish(ix, by=offer.by)
-        return True
+        self.customer_hears(ix, told)
+        if by:
+            self.engine.tell(f"@{by}", f"{ix.id} went to the {box} voicemail.", ix)
+        await self.finish(ix, by=by)
 
     # -- hold, end, done ----------------------------------------------------------------
 
     async def hold(self, me: str, ix: Interaction, *, hold: bool) -> str:
-        """Put the customer on hold or take them back (INT-4)."""
+        """Put the caller on hold or take them back (INT-4, CON-7, ``conference.hold_roles``)."""
+        self.may_hold(me, ix, hold=hold)
+        if not hold:
+            self.engine.calls.check_one_leg(ix, me)
         await self.engine.fire(
             ix, "hold" if hold else "resume", action="hold" if hold else "resume"
         )
         self.customer_hears(ix, "You are on hold." if hold else "You are off hold.")
+        if not ix.customer:  # an internal call or a consultation: the others are told
+            done = "put {} on hold" if hold else "took {} off hold"
+            self.members_hear(ix, f"@{me} {done.format(ix.label)}.", but=f"@{me}")
         if hold:
             self.engine.triggers_on_hold(ix)
             self.engine.notify("interaction.held", ix)
         self.engine.save(ix)
         return f"{ix.id} is {'on hold' if hold else 'back'}."
+
+    def may_hold(self, me: str, ix: Interaction, *, hold: bool) -> None:
+        """Who may hold or resume: calls only; a consultation's initiator; hold_roles."""
+        verb = "hold" if hold else "resume"
+        if not ix.is_voice():
+            one, many = NOT_HELD.get(ix.kind, (f"a {ix.kind}", f"{ix.kind}s"))
+            raise CommandError(f"{ix.id} is {one}, and {many} are not held; only calls are.")
+        if ix.kind == "consultation" and ix.initiator != me:
+            raise CommandError(
+                f"Only @{ix.initiator}, who started {ix.id}, can {verb} it; "
+                f"they go back and forth with `swap`."
+            )
+        party = ix.party(f"@{me}")
+        allowed = self.engine.core.policy.conference.hold_roles
+        if ix.customer and party is not None and party.role.value not in allowed:
+            who = f"the owner @{ix.owner}" if "owner" in allowed else "its " + ", ".join(allowed)
+            raise CommandError(
+                f"Only {who} can {verb} {ix.customer} on {ix.id}; "
+                f"ask them, or `leave {ix.id}` to drop out."
+            )
 
     async def end(self, me: str, ix: Interaction) -> str:
         """End an interaction for everyone (the owner) or a consultation/IM (either party)."""
@@ -201,11 +261,11 @@ class Lifecycle:
             return await self.engine.consults.end(me, ix)
         if ix.kind == "voicemail":
             return await self.engine.voicemail.end(me, ix)
-        if ix.owner != me:
+        if ix.owner != me and ix.customer:  # an internal call: either side hangs up
             raise CommandError(
                 f"Only the owner @{ix.owner} can end {ix.id}; `leave` drops you out."
             )
-        what = "call" if ix.kind == "voice" else ix.kind
+        what = CUSTOMER_WORDS.get(ix.kind, ix.kind)
         self.customer_hears(ix, f"{self.talk.display_name('@' + me)} ended the {what}.")
         self.members_hear(ix, f"@{me} ended {ix.id}.", but=f"@{me}")
         await self.finish(ix, by=me)
@@ -214,6 +274,10 @@ class Lifecycle:
     async def finish(self, ix: Interaction, *, by: str | None) -> None:
         """End ``ix``: everyone is released; it closes once every handler marked it done."""
         if self.engine.offers and ix.offer is not None:
+            for member_id in ix.offer.to:  # whoever it rings is told (a transfer, a call)
+                self.engine.tell(
+                    f"@{member_id}", f"{ix.label} ended, so its offer to you is withdrawn.", ix
+                )
             ix.offer = None
             self.engine.cancel(ix, "offer")
         await self.engine.fire(ix, "end")
@@ -233,8 +297,26 @@ class Lifecycle:
         directory = self.engine.core.directory
         if seconds <= 0 or directory.presence(member_id).state is not PresenceState.READY:
             return
-        directory.set_presence(member_id, PresenceState.AFTER_CALL_WORK, TIMED_ACW)
+        self.engine.tell(f"@{member_id}", self.enter_after_call_work(member_id, seconds))
+
+    def enter_after_call_work(self, member_id: str, seconds: float | None = None) -> str:
+        """After-call work that ends by itself within ``after_call_work.max`` (INT-4).
+
+        Returns what the member is told: how long, and how to leave it.
+        """
+        limit = self.engine.core.policy.after_call_work.max
+        if seconds is None or (limit > 0 and seconds > limit):
+            seconds = limit
+        directory = self.engine.core.directory
+        if seconds <= 0:  # no limit: until they are ready again
+            directory.set_presence(member_id, PresenceState.AFTER_CALL_WORK)
+            return UNTIMED_ACW
+        directory.set_presence(member_id, PresenceState.AFTER_CALL_WORK, f"{TIMED_ACW} {seconds:g}")
         self.engine.schedule_ready(member_id, seconds)
+        return (
+            f"You are in after-call work for up to {format_duration(seconds)}, then ready again; "
+            "type `ready` to leave it sooner."
+        )
 
     async def close_if_done(self, ix: Interaction) -> None:
         """Close ``ix`` when every handler is disconnected and done."""
@@ -322,7 +404,7 @@ class Lifecycle:
         if self.engine.core.policy.conference.announce_to_customer:
             self.customer_hears(ix, f"{self.talk.display_name('@' + member_id)} left.")
         if not handlers:
-            self.customer_hears(ix, f"The {ix.kind} has ended.")
+            self.customer_hears(ix, f"The {CUSTOMER_WORDS.get(ix.kind, ix.kind)} has ended.")
             await self.finish(ix, by=by)
             return
         if was_owner:

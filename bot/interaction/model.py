@@ -147,6 +147,8 @@ class Interaction:
             return f"{self.id} {self.mode} consultation about {self.parent}"
         if self.customer:
             return f"{self.id} {self.kind} with {self.customer}"
+        if self.kind == "voice":
+            return f"{self.id} internal call"
         return f"{self.id} {self.kind}"
 
     def party(self, who: str) -> Party | None:

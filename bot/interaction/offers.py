@@ -7,6 +7,7 @@ and ``conference`` the offer rides on a live interaction whose state stays as it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,9 @@ from bot.rules.duration import format_duration
 if TYPE_CHECKING:
     from bot.interaction.engine import Engine
 
-OWN = frozenset({"route", "consult", "im"})  # the offered thing is the interaction itself
-WAIT_PLEASE = "Please hold on: everyone is busy; we will be with you shortly."
+OWN = frozenset({"route", "consult", "im", "call"})  # the offered thing is the interaction itself
+WAIT_PLEASE = "Please hold, we are finding someone for you."
+STILL_LOOKING = "Thank you for waiting; we are still finding someone for you."
 MISSED = "missed offer"  # the not-ready reason of a member who let an offer time out
 
 
@@ -39,7 +41,7 @@ class Offers:
 
     def _timeout(self, purpose: str) -> float:
         policy = self.engine.core.policy
-        if purpose in ("consult", "im"):
+        if purpose in ("consult", "im", "call"):
             return policy.consult.accept_timeout
         return policy.routing.accept_timeout
 
@@ -61,8 +63,11 @@ class Offers:
         ``everyone`` rings every available member at once (IM-5 ``all``); ``wait`` waits for
         an unavailable member instead of failing (TRF-6 ``queue``).
         """
-        plan = self.router.plan(found, tried, ix.kind)
-        ring = tuple(self.router.choose(found, tried, ix.kind)) if everyone else plan.ring
+        voice = ix.is_voice()
+        plan = self.router.plan(found, tried, ix.kind, voice=voice)
+        ring = (
+            tuple(self.router.choose(found, tried, ix.kind, voice=voice)) if everyone else plan.ring
+        )
         if (
             not ring
             and purpose == "im"
@@ -88,15 +93,18 @@ class Offers:
             )
             await self.fail(ix, purpose, by, f"{reason[0].upper()}{reason[1:]}.", found)
             return ""
-        seconds = self.engine.core.policy.routing.wait_for_agent
+        seconds = self.engine.core.policy.routing.wait_for(ix.kind)
         ix.offer = Offer(purpose, (), found.ref, by, self.now + seconds, tried)
         self.engine.arm(ix, "offer", ix.offer.expires, self.expiry(ix))
-        self.engine.event(ix, "waiting", {"target": found.ref, "until": ix.offer.expires})
+        until = None if math.isinf(seconds) else ix.offer.expires
+        self.engine.event(ix, "waiting", {"target": found.ref, "until": until})
         self.engine.save(ix)
         who = f"{found.ref} is not" if isinstance(found, Member) else f"nobody in {found.ref} is"
+        if math.isinf(seconds):
+            return f"{who} available now; it waits, in arrival order, until someone is ready."
         return f"{who} available now; waiting up to {format_duration(seconds)}."
 
-    async def _ring(self, ix: Interaction, offer: Offer) -> None:
+    async def _ring(self, ix: Interaction, offer: Offer, *, waited: bool = False) -> None:
         ix.offer = offer
         if offer.purpose in OWN and ix.state == "queued":
             await self.engine.fire(ix, "ring")
@@ -107,6 +115,8 @@ class Offers:
             ix, "offered", {"to": [f"@{m}" for m in offer.to], "purpose": offer.purpose}
         )
         text = self.invitation(ix, offer)
+        if waited and offer.purpose == "route":  # customer work shows its age (GRP-3)
+            text += f" It waited {format_duration(max(1, round(self.now - ix.created)))}."
         for member_id in offer.to:
             self.engine.tell(f"@{member_id}", text, ix)
         self.engine.save(ix)
@@ -119,6 +129,7 @@ class Offers:
             "route": f"New {'call' if ix.kind == 'voice' else ix.kind} from {ix.customer or by}",
             "consult": f"@{offer.by} asks you to consult ({ix.mode}) on {ix.parent}",
             "im": f"@{offer.by} wants to IM with you",
+            "call": f"@{offer.by} is calling you",
             "transfer": f"@{offer.by} transfers {ix.label} to you",
             "conference": f"@{offer.by} invites you to a conference on {ix.label}",
         }[offer.purpose]
@@ -184,7 +195,8 @@ class Offers:
         if offer.purpose in OWN and ix.state == "offered":
             await self.engine.fire(ix, "requeue")
         if isinstance(found, Group) and (
-            offer.purpose == "route" or self.router.choose(found, tried, ix.kind)
+            offer.purpose == "route"
+            or self.router.choose(found, tried, ix.kind, voice=ix.is_voice())
         ):
             await self.start(ix, offer.purpose, found, offer.by, tried=tried)
             if ix.customer and ix.offer is not None and not ix.offer.to:
@@ -197,6 +209,7 @@ class Offers:
     def missed(self, ix: Interaction, member_id: str, offer: Offer) -> None:
         """A routed offer timed out on ``member_id`` (INT-3, ``routing.on_missed_offer``)."""
         core = self.engine.core
+        core.metrics.offers_missed.labels(offer.target).inc()
         if core.policy.routing.on_missed_offer == "not_ready":
             core.directory.set_presence(member_id, PresenceState.NOT_READY, MISSED)
             self.engine.tell(
@@ -234,7 +247,7 @@ class Offers:
     async def after_wait(self, ix: Interaction, offer: Offer, found: Member | Group) -> None:
         """Nobody became available in time: the target's ``when_empty`` decides (GRP-5)."""
         policy = self.router.when_empty(found)
-        waited = format_duration(self.engine.core.policy.routing.wait_for_agent)
+        waited = format_duration(self.engine.core.policy.routing.wait_for(ix.kind))
         self.alert_supervisors(ix, found, policy, waited)
         if policy.startswith("fallback:"):
             fallback = self.engine.core.directory.resolve(
@@ -242,13 +255,15 @@ class Offers:
             )
             self.engine.event(ix, "fallback", {"from": found.ref, "to": fallback.ref})
             note = await self.start(ix, offer.purpose, fallback, offer.by, tried=offer.tried)
-            if note:
-                self._tell_requester(
-                    ix,
-                    offer,
+            if note and offer.by:
+                self.engine.tell(
+                    f"@{offer.by}",
                     f"Nobody in {found.ref} answered within {waited}; "
                     f"trying {fallback.ref}. {note[0].upper()}{note[1:]}",
+                    ix,
                 )
+            elif note and ix.customer:  # customers never see routing decisions
+                self.engine.tell(f"customer:{ix.customer}", STILL_LOOKING, ix)
             return
         # A conference only adds someone: the customer stays with the owner, never to voicemail.
         if (
@@ -296,17 +311,13 @@ class Offers:
             self.engine.core.directory.contacts.record_contact(by, found.ref, failed=True)
         await self.engine.lifecycle.offer_failed(ix, purpose, by, reason, timed_out=timed_out)
 
-    def _tell_requester(self, ix: Interaction, offer: Offer, text: str) -> None:
-        if offer.by:
-            self.engine.tell(f"@{offer.by}", text, ix)
-        elif ix.customer:
-            self.engine.tell(f"customer:{ix.customer}", text, ix)
-
     async def member_available(self, member_id: str) -> None:
-        """A member became available: ring them with the oldest work waiting for them."""
+        """Ring a member who became available, or still has room, with the oldest work (GRP-3)."""
         for ix in self.engine.with_offers():
             offer = ix.offer
             if offer is None or offer.to or not self.router.available(member_id):
+                continue
+            if ix.is_voice() and self.engine.calls.busy_on_voice(member_id):
                 continue
             found = self.engine.core.directory.resolve(offer.target)
             if member_id in self.router.members_of(found) and member_id not in offer.tried:
@@ -320,4 +331,5 @@ class Offers:
                         self.now + self._timeout(offer.purpose),
                         offer.tried,
                     ),
+                    waited=True,
                 )

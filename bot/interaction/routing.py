@@ -10,6 +10,7 @@ one ready longest breaks a tie. With nobody available the work waits up to
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,8 @@ class Plan:
             "wait": "then fail with a message",
             "voicemail": "then go to its voicemail",
         }.get(self.when_empty, f"then go to group:{self.when_empty.removeprefix('fallback:')}")
+        if math.isinf(wait):
+            return f"{self.target}: nobody ready now; it would wait until someone is ready."
         return (
             f"{self.target}: nobody ready now; it would wait up to {format_duration(wait)}, {then}."
         )
@@ -89,13 +92,25 @@ class Router:
         return presence.state is not PresenceState.LOGGED_OFF and not self.ringing(member_id)
 
     def choose(
-        self, found: Member | Group, exclude: tuple[str, ...] = (), kind: str | None = None
+        self,
+        found: Member | Group,
+        exclude: tuple[str, ...] = (),
+        kind: str | None = None,
+        *,
+        voice: bool = False,
     ) -> list[str]:
         """Available members of the target, the best first (GRP-3, ``routing.choose``).
 
-        Live interactions count those of ``kind`` (of any kind when None).
+        Live interactions count those of ``kind`` (of any kind when None); ``voice`` work
+        skips members already on a call in any role (one voice leg each).
         """
-        members = [m for m in self.members_of(found) if m not in exclude and self.available(m)]
+        members = [
+            m
+            for m in self.members_of(found)
+            if m not in exclude
+            and self.available(m)
+            and not (voice and self.engine.calls.busy_on_voice(m))
+        ]
         return sorted(members, key=lambda m: self._order(m, kind))
 
     def _order(self, member_id: str, kind: str | None) -> tuple[float, float, float]:
@@ -120,10 +135,15 @@ class Router:
         return policy.groups.when_empty
 
     def plan(
-        self, found: Member | Group, exclude: tuple[str, ...] = (), kind: str | None = None
+        self,
+        found: Member | Group,
+        exclude: tuple[str, ...] = (),
+        kind: str | None = None,
+        *,
+        voice: bool = False,
     ) -> Plan:
         """Who would be offered the work now, or what happens if nobody can be."""
-        chosen = self.choose(found, exclude, kind)
+        chosen = self.choose(found, exclude, kind, voice=voice)
         return Plan(found.ref, tuple(chosen[:1]), self.when_empty(found), len(chosen))
 
     def unavailable_reason(self, member: Member) -> str:
@@ -131,6 +151,8 @@ class Router:
         presence = self.directory.presence(member.id)
         if presence.available and self.ringing(member.id):
             return f"{member.ref} is answering another offer"
+        if presence.available and self.engine.calls.busy_on_voice(member.id):
+            return f"{member.ref} is on a call"
         if presence.state is PresenceState.LOGGED_OFF:
             return f"{member.ref} is logged off"
         return f"{member.ref} is {presence.describe()}"

@@ -79,9 +79,7 @@ class Supervision:
             and ix.is_voice()
             and self.voice_load(me) >= self.engine.core.policy.supervision.max_voice
         ):
-            raise CommandError(
-                "You already supervise a voice interaction; `leave` it first (SUP-7)."
-            )
+            raise CommandError("You already supervise a voice interaction; `leave` it first.")
         await self.engine.fire(ix, "supervise")
         if switching and party is not None and party.role is PartyRole.BARGER:
             name = self.engine.talk.display_name(f"@{me}")
@@ -94,8 +92,10 @@ class Supervision:
         self.announce(me, agent, ix, role)
         self.engine.set_focus(me, ix.id)
         self.engine.save(ix)
-        verb = VERBS[role]
-        return f"You are {verb} {agent.ref} on {ix.label}."
+        headline = f"You are {VERBS[role]} {agent.ref} on {ix.label}."
+        if switching or not self.engine.talk.transcript(ix):
+            return headline
+        return self.engine.lifecycle.briefing(ix, headline)  # joined mid-chat: catch up
 
     def announce(self, me: str, agent: Member, ix: Interaction, role: PartyRole) -> None:
         """Barge is heard by all; otherwise only the agent is told, and only if the rule says."""
@@ -130,11 +130,24 @@ class Supervision:
         self.engine.save(ix)
         return f"You stopped supervising {ix.id}."
 
-    def unmonitor(self, me: str, agent: Member) -> str:
-        """End a ``monitor @agent next`` subscription (SUP-7)."""
-        if not self.engine.records.unsubscribe(me, agent.id):
-            raise CommandError(f"You are not following {agent.ref}.")
-        return f"You no longer follow {agent.ref}'s interactions."
+    async def unmonitor(self, me: str, agent: Member) -> str:
+        """End a current monitor of ``agent`` and a ``monitor @agent next`` follow (SUP-7)."""
+        current = [
+            ix
+            for ix in self.engine.interactions_of(me)
+            if (p := ix.parties[f"@{me}"]).role in SUPERVISING and p.about == agent.id
+        ]
+        followed = self.engine.records.unsubscribe(me, agent.id)
+        if not current and not followed:
+            raise CommandError(f"You are neither supervising nor following {agent.ref}.")
+        done = []
+        if current:
+            for ix in current:
+                await self.leave(me, ix)
+            done.append(f"stopped supervising {agent.ref} on {', '.join(ix.id for ix in current)}")
+        if followed:
+            done.append(f"no longer follow {agent.ref}'s next interactions")
+        return f"You {' and '.join(done)}."
 
     async def follow(self, agent_id: str, ix: Interaction) -> None:
         """The agent took new work: subscribed supervisors join it (SUP-5)."""

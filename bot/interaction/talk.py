@@ -55,7 +55,10 @@ class Talk:
         if "talk" not in self.engine.specs[ix.kind].triggers(ix.state):
             raise CommandError(self.engine.impossible(ix, "talk in"))
         private = ix.kind in INTERNAL_KINDS or speaker.role is PartyRole.COACH
-        self.engine.event(ix, "said", {"who": who, "text": text, "private": private}, actor=who)
+        said = {"who": who, "text": text, "private": private}
+        if speaker.muted:  # nobody heard it: later joiners do not read it either (CNF-2)
+            said["muted"] = True
+        self.engine.event(ix, "said", said, actor=who)
         heard = self.hearers(ix, speaker)
         for party in heard:
             self.engine.tell(party.who, self.render(ix, speaker, party, text), ix, private=private)
@@ -73,6 +76,6 @@ class Talk:
         """What was said in ``ix`` that a customer could see: never private content."""
         lines = []
         for event in self.engine.core.store.events(subject=ix.id, kind="said"):
-            if not event.data.get("private"):
+            if not event.data.get("private") and not event.data.get("muted"):
                 lines.append(f"{self.name(str(event.data['who']))}: {event.data['text']}")
         return lines

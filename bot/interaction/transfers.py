@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.directory.model import Group, Member
+from bot.directory.model import Group, Mailbox, Member
 from bot.directory.presence import PresenceState
 from bot.errors import CommandError
 from bot.interaction.model import Interaction, Offer, PartyRole
@@ -43,7 +43,7 @@ class Transfers:
         plan = router.plan(found, self._exclude(ix), ix.kind)
         if conference and plan.when_empty == "voicemail":
             plan = replace(plan, when_empty="wait")
-        return plan.explain(self.engine.core.policy.routing.wait_for_agent)
+        return plan.explain(self.engine.core.policy.routing.wait_for(ix.kind))
 
     def unavailable_rule(self, ix: Interaction) -> str:
         """What a transfer to an unavailable member does (TRF-6)."""
@@ -87,6 +87,23 @@ class Transfers:
         held = " The caller is on hold." if ix.state == "held" else ""
         return f"Transferring {ix.id}: {note}{held}" if note else ""
 
+    async def to_mailbox(self, me: str, ix: Interaction, box: Mailbox) -> str:
+        """``transfer vm:MAILBOX``: the customer leaves a message there on purpose (TRF-6)."""
+        self._check(me, ix, "transfer")
+        if not ix.customer:
+            raise CommandError(f"{ix.id} has no customer to leave a message; `end` it instead.")
+        self.engine.event(ix, "transfer_requested", {"to": f"vm:{box.id}"}, actor=me)
+        self.engine.core.directory.contacts.record_contact(me, f"vm:{box.id}")
+        name = self.engine.core.mailboxes.owner_name(box)
+        await self.engine.lifecycle.leave_in_mailbox(
+            ix,
+            box.id,
+            None,
+            f"You are through to the voicemail of {name}: your message has been left, "
+            "and we will get back to you.",
+        )
+        return f"{ix.id} went to vm:{box.id}. Mark it `done {ix.id}` when your notes are complete."
+
     async def to_unavailable(self, me: str, ix: Interaction, member: Member) -> str:
         """TRF-6: a busy, not-ready or logged-off member: voicemail, fail, queue or message."""
         policy = self.engine.core.policy.transfer
@@ -120,10 +137,11 @@ class Transfers:
             if tell_old:
                 self.engine.tell(f"@{old}", f"@{me} took over {ix.id}. Mark it `done {ix.id}`.", ix)
             await self.engine.supervision.agent_left(old, ix)
-            if self.engine.core.policy.transfer.after_call_work:
+            if self.engine.core.policy.transfer.after_call_work and ix.customer:
                 directory = self.engine.core.directory
                 if directory.presence(old).state is PresenceState.READY:
-                    directory.set_presence(old, PresenceState.AFTER_CALL_WORK)
+                    told = self.engine.lifecycle.enter_after_call_work(old)
+                    self.engine.tell(f"@{old}", told, ix)
         self.engine.lifecycle.customer_hears(
             ix, f"You are now with {self.engine.talk.display_name('@' + me)}."
         )

@@ -125,8 +125,9 @@ class VoicemailSessions:
     async def record(self, ix: Interaction, box_id: str) -> None:
         """A caller reached ``vm:BOX``: what they say until they hang up is the message."""
         await self.engine.fire(ix, "record")
+        name = self.engine.core.mailboxes.owner_name(self.engine.core.mailboxes.get(box_id))
         self.engine.lifecycle.customer_hears(
-            ix, f"You reached the {box_id} mailbox. Leave your message, then hang up."
+            ix, f"You reached the voicemail of {name}. Leave your message, then hang up."
         )
 
     def deposit_recording(self, ix: Interaction) -> None:

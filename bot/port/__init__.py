@@ -10,6 +10,7 @@ from bot.directory.presence import PresenceState
 from bot.dispatch.pipeline import new_ref
 from bot.errors import CommandError, NotFound
 from bot.outbound import Priority, Say
+from bot.port.edits import EDITED, Posted, Relay, relaying, unmarked
 from bot.port.plugin import Adapter, Plugin, Settings
 from bot.port.port import AdapterStore, Port, Respond
 from bot.port.settings import choice, port, secret
@@ -18,15 +19,18 @@ from bot.port.types import (
     Batch,
     ChatState,
     HomeView,
+    InteractionState,
     InteractionView,
     MemberInfo,
     Outgoing,
     Reply,
     Unsupported,
 )
+from bot.port.voice import Voice, VoiceCall, VoiceLeg
 from bot.rules.duration import parse_duration
 
 __all__ = [
+    "EDITED",
     "Adapter",
     "AdapterStore",
     "Address",
@@ -34,22 +38,30 @@ __all__ = [
     "ChatState",
     "CommandError",
     "HomeView",
+    "InteractionState",
     "InteractionView",
     "MemberInfo",
     "NotFound",
     "Outgoing",
     "Plugin",
     "Port",
+    "Posted",
     "PresenceState",
     "Priority",
+    "Relay",
     "Reply",
     "Respond",
     "Say",
     "Settings",
     "Unsupported",
+    "Voice",
+    "VoiceCall",
+    "VoiceLeg",
     "choice",
     "new_ref",
     "parse_duration",
     "port",
+    "relaying",
     "secret",
+    "unmarked",
 ]

@@ -18,8 +18,18 @@ from bot.interaction import away
 from bot.interaction.model import PartyRole
 from bot.interaction.talk import INTERNAL_KINDS
 from bot.outbound import Priority, Say
-from bot.port.types import Address, ChatState, HomeView, InteractionView, MemberInfo, Reply
-from bot.port.views import find, home_view, interaction_view
+from bot.port.edits import relayed
+from bot.port.types import (
+    Address,
+    ChatState,
+    HomeView,
+    InteractionState,
+    InteractionView,
+    MemberInfo,
+    Reply,
+)
+from bot.port.views import find, home_view, interaction_state, interaction_view
+from bot.port.voice import Voice
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -47,11 +57,15 @@ class Port:
         *,
         key: str | None = None,
         context: str | None = None,
+        origin: str | None = None,
+        corrects: str | None = None,
     ) -> Reply:
         """A member typed ``text``; ``respond`` gets the reply after the commit.
 
         ``key`` is the platform's delivery id (a retry with the same key acts once),
-        ``context`` the interaction the text was written in, if the platform knows it.
+        ``context`` the interaction the text was written in, if the platform knows it;
+        ``origin`` the platform's id of the message, ``corrects`` that of the message it
+        corrects (see ``bot.port.edits``).
         """
 
         async def answer(turn: Turn) -> None:
@@ -59,7 +73,8 @@ class Port:
                 await respond(_reply(turn))
 
         command = Command(self.platform, sender, text, key=key, context=context)
-        return _reply(await self._core.handle(command, answer))
+        with relayed(self.platform, sender, origin, corrects):
+            return _reply(await self._core.handle(command, answer))
 
     async def customer_arrived(
         self,
@@ -81,14 +96,26 @@ class Port:
 
         return await core.act(arrive)
 
-    async def customer_said(self, address: Address, text: str) -> None:
-        """The customer at ``address`` writes in their live interaction."""
+    async def customer_said(
+        self,
+        address: Address,
+        text: str,
+        *,
+        origin: str | None = None,
+        corrects: str | None = None,
+    ) -> None:
+        """The customer at ``address`` writes in their live interaction.
+
+        ``origin`` and ``corrects`` as for ``command``: the message's platform id, and that
+        of the one it corrects.
+        """
         core = self._core
 
         async def say() -> None:
             await core.engine.customers.say(self._known(address), text)
 
-        await core.act(say)
+        with relayed(self.platform, address.address, origin, corrects):
+            await core.act(say)
 
     async def customer_left(self, address: Address) -> None:
         """The customer hung up or went away; ``CommandError`` if they had nothing live."""
@@ -273,9 +300,18 @@ class Port:
         ix = find(self._core, iid)
         return interaction_view(self._core, ix, viewer) if ix is not None else None
 
+    def interaction_state(self, iid: str, viewer: str | None) -> InteractionState | None:
+        """Interaction ``iid``'s label and state, and whether ``viewer`` left it (cheap)."""
+        ix = find(self._core, iid)
+        return interaction_state(ix, viewer) if ix is not None else None
+
     def home_view(self, member_id: str) -> HomeView:
         """The member's home: presence, My Messages, mailboxes, live interactions."""
         return home_view(self._core, member_id)
+
+    def voice(self) -> Voice:
+        """Voice read models: a call's legs, members by extension (``bot.port.voice``)."""
+        return Voice(self._core)
 
     # -- time ------------------------------------------------------------------------
 

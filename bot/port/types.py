@@ -153,6 +153,20 @@ class InteractionView:
 
 
 @dataclass(frozen=True)
+class InteractionState:
+    """How an interaction stands for one member, read cheaply (an XMPP contact's presence).
+
+    ``left``: the viewer took part and is no longer connected (left, removed, handed over).
+    """
+
+    iid: str
+    label: str
+    state: str
+    live: bool
+    left: bool = False
+
+
+@dataclass(frozen=True)
 class HomeView:
     """A member's own page: presence, My Messages newest first, mailboxes, interactions."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.interaction.model import HANDLERS, SUPERVISING, Interaction
-from bot.port.types import HomeView, InteractionView
+from bot.port.types import HomeView, InteractionState, InteractionView
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -62,6 +62,13 @@ def interaction_view(core: Core, ix: Interaction, viewer: str | None) -> Interac
         agent=party.about if party and party.role in SUPERVISING else None,
         gone=gone,
     )
+
+
+def interaction_state(ix: Interaction, viewer: str | None) -> InteractionState:
+    """``ix``'s label and state, and whether ``viewer`` left it: no full view built."""
+    party = ix.party(f"@{viewer}") if viewer is not None else None
+    left = party is not None and not party.connected
+    return InteractionState(ix.id, ix.label, ix.state, ix.live, left)
 
 
 def home_view(core: Core, member_id: str) -> HomeView:

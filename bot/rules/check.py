@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from bot.directory.document import digest
 from bot.directory.loader import read_bytes, read_directory
 from bot.directory.model import DirectoryData, GroupKind
@@ -40,9 +42,10 @@ def load_rules(folder: Path, *, known: Known | None = None) -> Rules:
     directory, directory_digest = DirectoryData({}, {}, {}), ""
     try:
         directory, directory_digest = _directory(folder, known)
+        group_ids = [g.id for g in directory.groups.values() if g.kind is GroupKind.GROUP]
     except RulesInvalid as exc:
         errors += exc.errors
-    group_ids = [g.id for g in directory.groups.values() if g.kind is GroupKind.GROUP]
+        group_ids = _declared_groups(folder)  # so policy still names unknown groups
     policy = Policy.defaults()
     policy_file = folder / "policy.yaml"
     if policy_file.exists():
@@ -73,6 +76,18 @@ def _directory(folder: Path, known: Known | None) -> tuple[DirectoryData, str]:
     hashed = digest(content)
     same = known(hashed) if known is not None else None
     return (same if same is not None else read_directory(content, display)), hashed
+
+
+def _declared_groups(folder: Path) -> list[str]:
+    """The group ids an invalid directory file still declares, read leniently."""
+    try:
+        data = yaml.safe_load((folder / "directory.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if not isinstance(groups, list):
+        return []
+    return [str(g["id"]) for g in groups if isinstance(g, dict) and isinstance(g.get("id"), str)]
 
 
 def check_rules(folder: Path) -> list[RuleError]:

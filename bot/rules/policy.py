@@ -8,6 +8,7 @@ derived from the fields and their type hints, so an option is declared in one pl
 from __future__ import annotations
 
 import difflib
+import math
 import types
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -22,10 +23,13 @@ from bot.rules.source import KeyPath, Source, load_source
 
 Duration = Annotated[float, "duration"]
 """Seconds; written in YAML as ``30s``, ``2m``, ``1h30m`` or a number of seconds."""
+Wait = Annotated[float, "wait"]
+"""Seconds, like ``Duration``, or ``forever`` (infinite): wait until someone is ready."""
 WhenEmpty = Annotated[str, "when_empty"]
 """``wait``, ``voicemail``, ``refuse`` or ``fallback:GROUP`` (GRP-5)."""
 Kind = Literal["voice", "chat", "email", "workitem", "im"]
 Role = Literal["agent", "supervisor", "admin"]
+HoldRole = Literal["owner", "member", "barger"]
 
 WHEN_EMPTY = ("wait", "voicemail", "refuse")
 FALLBACK = "fallback:"
@@ -83,6 +87,14 @@ class RoutingPolicy:
         default=30.0,
         metadata=about("How long work waits for a member before `when_empty` applies.", "GRP-3"),
     )
+    wait_for_agent_per_kind: Mapping[Kind, Wait] = field(
+        default_factory=_frozen(email=math.inf, workitem=math.inf),
+        metadata=about(
+            "Per kind, how long work waits for a member (`forever`: until someone is ready,"
+            " in arrival order); a kind not listed waits `wait_for_agent`.",
+            "GRP-3",
+        ),
+    )
     accept_timeout: Duration = field(
         default=20.0,
         metadata=about("An offer not accepted in this time is routed to someone else.", "INT-3"),
@@ -113,6 +125,11 @@ class RoutingPolicy:
             "INT-2",
         ),
     )
+
+    def wait_for(self, kind: str) -> float:
+        """How long work of ``kind`` waits for a member (``inf``: until someone is ready)."""
+        waits: Mapping[str, float] = self.wait_for_agent_per_kind  # type: ignore[assignment]
+        return waits.get(kind, self.wait_for_agent)
 
 
 @dataclass(frozen=True)
@@ -153,6 +170,14 @@ class ConferencePolicy:
         default=False,
         metadata=about("Membership changes are also shown to the customer.", "CNF-7"),
     )
+    hold_roles: tuple[HoldRole, ...] = field(
+        default=("owner",),
+        metadata=about(
+            "Parties who may hold and resume the customer: owner, member (a conference"
+            " party), barger; others are told who can.",
+            "INT-4",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -188,6 +213,20 @@ class InteractionPolicy:
     )
     disposition_required: bool = field(
         default=False, metadata=about("A member must set a disposition before `done`.", "INT-4")
+    )
+
+
+@dataclass(frozen=True)
+class AfterCallWorkPolicy:
+    """After-call work, however it started (`aftercall`, a transfer, the end of a call)."""
+
+    max: Duration = field(
+        default=120.0,
+        metadata=about(
+            "After-call work ends by itself after this long and the member is ready again;"
+            " on entering it they are told how long and that `ready` leaves it.",
+            "INT-4",
+        ),
     )
 
 
@@ -296,6 +335,9 @@ class Policy:
     transfer: TransferPolicy = field(default_factory=TransferPolicy, metadata=about("Transfer."))
     interaction: InteractionPolicy = field(
         default_factory=InteractionPolicy, metadata=about("Interactions.")
+    )
+    after_call_work: AfterCallWorkPolicy = field(
+        default_factory=AfterCallWorkPolicy, metadata=about("After-call work.")
     )
     hold: HoldPolicy = field(default_factory=HoldPolicy, metadata=about("Hold."))
     im: ImPolicy = field(default_factory=ImPolicy, metadata=about("Internal IM."))
@@ -415,7 +457,9 @@ class _Check:
         return self.mismatch(path, f"expected a {_type_name(hint, minimum)}", value, default)
 
     def tagged(self, tag: str, value: Any, default: Any, path: KeyPath) -> Any:
-        if tag == "duration":
+        if tag == "wait" and value == "forever":
+            return math.inf
+        if tag in ("duration", "wait"):
             try:
                 return parse_duration(value)
             except ValueError as exc:
@@ -550,9 +594,8 @@ def _type_name(hint: Any, minimum: int = 0) -> str:
     origin, args = get_origin(hint), get_args(hint)
     names = {bool: "boolean (true/false)", str: "non-empty string"}
     if origin is Annotated:
-        return (
-            "duration" if args[1] == "duration" else f"{', '.join(WHEN_EMPTY)} or {FALLBACK}GROUP"
-        )
+        tags = {"duration": "duration", "wait": "duration or forever"}
+        return tags.get(args[1], f"{', '.join(WHEN_EMPTY)} or {FALLBACK}GROUP")
     if origin in (Union, types.UnionType):
         return _type_name(next(arg for arg in args if arg is not type(None)), minimum)
     if origin is Literal:
@@ -569,6 +612,8 @@ def _type_name(hint: Any, minimum: int = 0) -> str:
 def _render(hint: Any, value: Any) -> str:
     if value is None:
         return "null"
+    if isinstance(value, float) and math.isinf(value):
+        return "forever"
     if get_origin(hint) is Annotated and get_args(hint)[1] == "duration":
         return format_duration(value)
     if isinstance(value, Mapping):

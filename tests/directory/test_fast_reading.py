@@ -7,9 +7,12 @@ error still names its line.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.clock import FakeClock
 from bot.core import Core
@@ -67,3 +70,86 @@ def test_the_stored_directory_reads_back_as_the_file(tmp_path: Path) -> None:
         assert read_stored(core.store.conn) == core.directory.data
     finally:
         core.store.close()
+
+
+# -- one JSON object a line ------------------------------------------------------------------
+
+JSON_LINES = [
+    '  - {"id": "ann", "name": "Ann \u00c5berg", "handles": {"slack": "U1"}}\n',
+    '  - {"id": "bo", "roles": ["agent", "supervisor"], "voice": 1001}\n',
+    '  - {"id":"cy","name":"Cy: #1"}\n',
+    '  - {"id": "dee", "name": "Dee \\u00e9"}\n',  # an escape: read by YAML
+    '  - {"id": "ed", "name": "x", "name": "y"}\n',  # a duplicate key: the line-exact reader
+    '  - {"id": "fo", "voice": 1.5}\n',  # a float: read by YAML
+    '  - {"id": "gu", "voice": 1e3}\n',  # YAML 1.1 reads 1e3 as a string
+    '  - {"id": "hal", "name": "a\u2028b"}\n',  # a line separator: folded by YAML
+    '  - {"id": "io", "ok": true, "no": null, "n": -0}\n',
+]
+
+
+@pytest.mark.parametrize("line", JSON_LINES)
+def test_a_json_line_reads_as_yaml_reads_it(line: str) -> None:
+    text = f"members:\n{line}  - {{id: plain}}\n"
+    try:
+        expected = parse_source(text, "f").data
+    except RulesInvalid:
+        with pytest.raises(NeedsLines):
+            read_document(text)
+        return
+    assert read_document(text) == expected
+
+
+def test_a_json_line_inside_a_block_scalar_stays_text() -> None:
+    """A stand-in that is not read as a value makes the reader read the file as written."""
+    text = 'notes: |\n  - {"id": "ann"}\nmembers:\n  - {"id": "bo"}\n'
+    assert read_document(text) == parse_source(text, "f").data
+
+
+def test_a_file_that_already_holds_the_stand_in_tag_is_read_as_written() -> None:
+    text = 'members:\n  - {"id": "ann"}\n  - !backline.json-line 0\n'
+    with pytest.raises(NeedsLines):  # an unknown tag, as for any other
+        read_document(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.text(max_size=6),
+            st.one_of(
+                st.text(max_size=12),
+                st.integers(),
+                st.booleans(),
+                st.none(),
+                st.floats(allow_nan=False),
+                st.lists(st.text(max_size=5), max_size=3),
+                st.dictionaries(st.text(max_size=4), st.text(max_size=6), max_size=2),
+            ),
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.booleans(),
+)
+def test_json_lines_read_exactly_as_the_yaml_safe_loader_reads_them(
+    entries: list[dict[str, object]], ascii_only: bool
+) -> None:
+    """Whatever a JSON writer puts on a line, the fast reader builds what PyYAML builds.
+
+    Or it leaves the file to the line-exact reader (libyaml refuses some escapes that
+    PyYAML's own reader takes): never a different value.
+    """
+    text = "members:\n" + "".join(
+        f"  - {json.dumps(e, ensure_ascii=ascii_only)}\n" for e in entries
+    )
+    try:
+        expected = parse_source(text, "f").data
+    except RulesInvalid:
+        expected = NeedsLines
+    try:
+        got = read_document(text)
+    except NeedsLines:
+        assert "\\" in text or expected is NeedsLines, text
+        return
+    assert got == expected

@@ -52,6 +52,11 @@ members:
             id="invalid-id",
         ),
         pytest.param(
+            'members:\n  - id: "bob\\n"\n',
+            "d.yaml:2: members[0].id: expected an id of lowercase letters, digits, . _ -",
+            id="id-ending-in-a-line-break",
+        ),
+        pytest.param(
             TWO + "  - id: ann\n",
             "d.yaml:7: members[2].id: duplicate id 'ann'",
             id="duplicate-id",

@@ -120,12 +120,12 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("fay", "say hello", [NOTHING]),
     ("chen", "say i3 hello", ["You have no live interaction i3."]),
     # hold / resume
-    ("alice", "hold", ["Can't hold i1 chat with Ann: it is active."]),
+    ("alice", "hold", ["i1 is a chat, and chats are not held; only calls are."]),
     ("alice", "hold i999", [NO_ID]),
     ("alice", "hold i1 now", ["`hold`: too many arguments."]),
     ("alice", "hold now", ["`hold` takes only an interaction id."]),
     ("fay", "hold", [NOTHING]),
-    ("dana", "hold", ["Can't hold i4 im: it is active."]),
+    ("dana", "hold", ["i4 is an IM, and IMs are not held; only calls are."]),
     ("bob", "resume", ["Can't resume i2 voice with Carl: it is active.", "`hold`"]),
     ("alice", "resume i999", [NO_ID]),
     ("bob", "resume now", ["`resume` takes only an interaction id."]),
@@ -250,7 +250,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("sam", "barge @chen", ["@chen has no live interaction."]),
     ("sam", "barge rp:sales", ["Supervise a member, like @bob"]),
     ("sam", "unmonitor", ["`unmonitor`: missing arguments.", "Usage: `unmonitor @AGENT`"]),
-    ("sam", "unmonitor @bob", ["You are not following @bob."]),
+    ("sam", "unmonitor @bob", ["You are neither supervising nor following @bob."]),
     ("sam", "unmonitor @nobody", [NOBODY]),
 ]
 COMMANDS = [

@@ -171,12 +171,12 @@ async def test_a_consultation_goes_on_after_a_restart_con_1_ops_2(
         "(i2) @chen: still there?",
         "Your interactions:",
         "  i1 chat with Ann — active, you own it",
-        "  i2 chat consultation about i1 — active, you own it (current)",
+        "  i2 chat consultation about i1 with @chen — active, you own it (current)",
     ]
     assert console.received("@chen") == [
         "(i2) @alice: yes, go on",
         "Your interactions:",
-        "  i2 chat consultation about i1 — active, consultant (current)",
+        "  i2 chat consultation about i1 with @alice — active, consultant (current)",
     ]
     assert console.received("customer:Ann") == []
     console.mark()
@@ -198,7 +198,11 @@ async def test_bob_accepts_the_transfer_offered_before_the_restart_trf_2_ops_2(
         "  i3 voice with Carl — offered to you: `accept i3` or `decline i3`",
     ]
     assert console.received("@bob")[2] == "You now own i3 voice with Carl (from @dana)."
-    assert console.received("@dana") == ["(i3) @bob took over i3. Mark it `done i3`."]
+    assert console.received("@dana") == [
+        "(i3) @bob took over i3. Mark it `done i3`.",
+        "(i3) You are in after-call work for up to 2m, then ready again; "
+        "type `ready` to leave it sooner.",
+    ]
     assert console.received("customer:Carl") == ["(i3) You are now with Bob Baker."]
     ix = live_view(console, "i3")
     assert (ix.state, ix.owner, ix.offer_expires) == ("active", "bob", None)
@@ -239,8 +243,7 @@ async def test_timers_armed_before_the_restart_fire_after_it_int_3_grp_3_ops_2(
     console.mark()
     await console.run("tick 10s")  # 31s: billing stayed empty, so support gets the chat
     assert console.received("customer:Dan") == [
-        "(i4) Nobody in group:billing answered within 30s; trying group:support. "
-        "Group:support: offered to @bob."
+        "(i4) Thank you for waiting; we are still finding someone for you."
     ]
     assert console.received("@bob") == [
         "(i4) New chat from Dan via group:support: “refund please”. "

@@ -1,15 +1,18 @@
 """Issue 14, acceptance 3: corrections (XEP-0308) and chat states (XEP-0085) (ADP-4, ADP-6).
 
-In a customer story a correction arrives as "(edited) …" (the core keeps no message ids, so
-nobody gets an unmarked second copy), typing shows on the other side, and typing in a
+In a customer story a correction arrives as a correction: a ``<replace/>`` of the message
+the other side was sent for the original, unmarked, so clients show one edited line (and
+nobody gets an unmarked second copy); typing shows on the other side, and typing in a
 consultation never reaches the customer. Across platforms, an XMPP member's correction
-reaches a console colleague marked, and her typing reaches an adapter that shows typing.
+reaches a console colleague marked "(edited)", and her typing reaches an adapter that shows
+typing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import re
 from typing import Any
 
 from adapters.console.adapter import ConsoleAdapter
@@ -33,6 +36,19 @@ def correct(client: Client, to: str, original: Any, body: str) -> None:
     msg = client.xmpp.make_message(mto=to, mbody=body, mtype="chat")
     msg["replace"]["id"] = original["id"]
     msg.send()
+
+
+def message_id(received: Received) -> str:
+    """The id of a received message stanza."""
+    found = re.match(r"<message [^>]*\bid=['\"]([^'\"]+)['\"]", received.xml)
+    assert found, received.xml
+    return found.group(1)
+
+
+def corrected_id(received: Received) -> str | None:
+    """The id a received message corrects (XEP-0308), if it is a correction."""
+    found = re.search(r"<replace [^>]*id=['\"]([^'\"]+)['\"]", received.xml)
+    return found.group(1) if found else None
 
 
 def state_from(frm: str, state: str) -> Any:
@@ -65,11 +81,15 @@ async def test_corrections_and_typing_in_a_customer_story_adp_4(live: Live) -> N
     typing(ann, SUPPORT)
     await alice.wait_for(state_from(I1, "composing"))
     first = ann.say(SUPPORT, "it was 50 EUR")
-    await alice.wait_body(I1, "it was 50 EUR")
+    seen = await alice.wait_body(I1, "it was 50 EUR")
     correct(ann, SUPPORT, first, "it was 15 EUR")
     fixed = await alice.wait_body(I1, "15 EUR")
-    assert fixed.body.endswith("(edited) it was 15 EUR")
+    assert fixed.body.endswith(": it was 15 EUR") and "(edited)" not in fixed.body
+    assert corrected_id(fixed) == message_id(seen)  # the line alice saw is edited, not repeated
     assert [b for b in alice.bodies(I1) if "15 EUR" in b] == [fixed.body]
+    correct(ann, SUPPORT, first, "it was 16 EUR")  # a second correction edits the same line
+    again = await alice.wait_body(I1, "16 EUR")
+    assert corrected_id(again) == message_id(seen)
 
     mark = ann.mark()
     typing(alice, I1)
@@ -77,10 +97,11 @@ async def test_corrections_and_typing_in_a_customer_story_adp_4(live: Live) -> N
     typing(alice, I1, "paused")
     await ann.wait_for(state_from(SUPPORT, "paused"), after=mark)
     mine = alice.say(I1, "refunding 51 EUR")
-    await ann.wait_body(SUPPORT, "refunding 51 EUR")
+    sent = await ann.wait_body(SUPPORT, "refunding 51 EUR")
     correct(alice, I1, mine, "refunding 15 EUR")
     got = await ann.wait_body(SUPPORT, "15 EUR", after=mark)
-    assert got.body == "Alice Anders: (edited) refunding 15 EUR"
+    assert got.body == "Alice Anders: refunding 15 EUR"
+    assert corrected_id(got) == message_id(sent)
 
     alice.say(BOT, "consult @bob im")
     await bob.wait_body(I2, "asks you to consult")
@@ -95,7 +116,7 @@ async def test_corrections_and_typing_in_a_customer_story_adp_4(live: Live) -> N
     leaked: list[Received] = [r for r in ann.received[mark:] if STATES in r.xml]
     assert leaked == []  # consultation typing never reaches the customer
     rows = live.core.store.conn.execute("SELECT count(*) FROM events WHERE kind = 'said'")
-    assert rows.fetchone()[0] == 5  # typing is never stored: only the five lines said
+    assert rows.fetchone()[0] == 6  # typing is never stored: only the six lines said
 
 
 async def test_correction_and_typing_across_platforms_in_an_im_adp_6(live: Live) -> None:

@@ -179,6 +179,31 @@ async def test_reply_type_odd_characters_and_members_at_routing_addresses_adp_4(
     assert live.state()["interactions"] == []
 
 
+async def test_text_xml_forbids_arrives_replaced_and_the_stream_stays_up_adp_4(
+    live: Live,
+) -> None:
+    """A console member's NUL, C0 controls and markup reach XMPP as valid, escaped XML.
+
+    One forbidden character in a stanza makes Prosody close the component stream for every
+    member; they arrive as U+FFFD, markup as text, and the next message still gets through.
+    """
+    alice = await live.user("alice")
+    await live.ready("alice")
+    live.console()
+    chen = Port(live.core, "console")
+    await chen.command("chen", "im @alice hello")
+    await alice.wait_body(I1, "wants to IM")
+    alice.say(I1, "accept")
+    await alice.wait_body(I1, "You joined i1")
+    hostile = "a\x00b\x0bc\x1bd\ufffee <b>&amp;</b> \"q\" 'q' \U0001f600"
+    await chen.command("chen", f"say i1 {hostile}")
+    got = await alice.wait_body(I1, "<b>&amp;</b>")
+    assert "a\ufffdb\ufffdc\ufffdd\ufffde <b>&amp;</b> \"q\" 'q' \U0001f600" in got.body
+    await chen.command("chen", "say i1 still here")
+    await alice.wait_body(I1, "still here")
+    assert live.adapter.connected and "xmpp" not in live.core.delivery.down
+
+
 async def test_client_helpers_are_bounded(live: Live) -> None:
     """The test clients' waits are bounded: a missing stanza is a TimeoutError, not a hang."""
     alice: Client = await live.user("alice")

@@ -180,7 +180,8 @@ BAD = {
     "section not a mapping": (
         "routing: fast\n",
         "rules/policy.yaml:1: routing: expected a mapping of options "
-        "(wait_for_agent, accept_timeout, choose, on_missed_offer, capacity, offline_grace),"
+        "(wait_for_agent, wait_for_agent_per_kind, accept_timeout, choose, on_missed_offer,"
+        " capacity, offline_grace),"
         " got 'fast'",
     ),
     "top level not a mapping": (

@@ -102,7 +102,7 @@ async def test_message_only_slack_can_deliver_waits_until_it_is_back_msg_2_adp_6
     ]
     assert xmpp.addresses == ["alice@localhost", "bob@localhost", "sam@localhost"]
     lines = await console.run("@sam: broadcast --to @dana please call the office")
-    assert lines[-1] == "[@sam] Sent to 1 member(s)."  # the reply to sam is not held
+    assert lines[-1] == "[@sam] Sent to @dana: @dana."  # the reply to sam is not held
     assert slack.sent == []
     assert inbox(console, "dana") == [
         (5, "normal", "new", "please call the office"),

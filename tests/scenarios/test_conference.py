@@ -416,7 +416,7 @@ async def test_last_member_leaving_a_call_ends_it_cnf_5(console: Console) -> Non
     await console.run("@bob: leave")
     console.mark()
     await console.run("@alice: leave")
-    assert console.received("customer:Ann") == ["(i1) The voice has ended."]
+    assert console.received("customer:Ann") == ["(i1) The call has ended."]
     assert console.received("@alice") == [
         "You left i1. Mark it `done i1` when your notes are complete."
     ]
@@ -439,7 +439,7 @@ async def test_last_member_leaving_a_two_party_call_ends_it_cnf_5(console: Conso
     await console.run("@alice: ready\nsim call Ann @alice\n@alice: accept")
     console.mark()
     await console.run("@alice: leave")
-    assert console.received("customer:Ann") == ["(i1) The voice has ended."]
+    assert console.received("customer:Ann") == ["(i1) The call has ended."]
     assert stored(console, "i1")["state"] == "wrapup"
     assert parties(console, "i1") == {
         "@alice": ("owner", False),

@@ -271,7 +271,10 @@ async def test_consultation_outlives_the_customer_hanging_up_con_5(console: Cons
     assert stored(console, "i2")["state"] == "active"
     assert parties(console, "i2") == {"@alice": ("owner", True), "@bob": ("consultant", True)}
     await console.run("@alice: say SECRET-7f3 she hung up\n@bob: say noted")
-    assert console.received("@bob") == ["(i2) @alice: SECRET-7f3 she hung up"]
+    assert console.received("@bob") == [  # CON-5: the consultant is told
+        "(i2) Ann hung up; i1 has ended. i2 goes on until it is ended.",
+        "(i2) @alice: SECRET-7f3 she hung up",
+    ]
     assert "(i2) @bob: noted" in console.received("@alice")
     await console.run("@alice: transfer")
     assert console.last("@alice").startswith("i1 has ended; there is nothing to hand over.")
@@ -386,8 +389,8 @@ async def test_two_consultations_at_once_by_short_id_con_8(console: Console) -> 
         [
             "Your interactions:",
             "  i1 voice with Ann — held, you own it",
-            "  i2 voice consultation about i1 — active, you own it",
-            "  i3 im consultation about i1 — active, you own it (current)",
+            "  i2 voice consultation about i1 with @bob — active, you own it",
+            "  i3 im consultation about i1 with @chen — active, you own it (current)",
         ]
     )
     console.mark()
@@ -424,7 +427,11 @@ async def test_transfer_inside_a_voice_consultation_is_a_warm_transfer_con_9_trf
     await console.run("@alice: consult @bob\n@bob: accept\n@alice: say SECRET-7f3 take it")
     console.mark()
     await console.run("@alice: transfer")
-    assert console.received("@alice") == ["Warm transfer done: @bob owns i1. Mark it `done i1`."]
+    assert console.received("@alice") == [
+        "Warm transfer done: @bob owns i1. Mark it `done i1`.",
+        "(i1) You are in after-call work for up to 2m, then ready again; "
+        "type `ready` to leave it sooner.",
+    ]
     assert console.received("@bob")[0] == "(i1) You now own i1 voice with Ann (from @alice)."
     assert console.received(ANN) == ["(i1) You are now with Bob Baker."]
     call = stored(console, "i1")

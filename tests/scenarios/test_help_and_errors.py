@@ -332,3 +332,15 @@ async def test_a_link_survives_a_reload_and_a_restart_dir_6(tmp_path: Path) -> N
         assert turn.reply.startswith("You are Bob Baker (@bob)")
     finally:
         restarted.close()
+
+
+async def test_help_lists_the_calling_and_queue_commands_dir_3_grp_3(console: Console) -> None:
+    """DIR-3 / GRP-3: `call`, `retry`, `queue` and `team` are in `help`, each explained."""
+    await console.run("@alice: help")
+    listed = command_lines(console.last("@alice"))
+    assert {"call", "retry", "queue", "team"} <= set(listed)
+    await console.run("@alice: help retry\n@alice: help queue")
+    assert "`retry TARGET` — repeat your last failed attempt to reach a target" in (
+        console.received("@alice")
+    )
+    assert "`queue [TARGET]` — what customers wait for, oldest first" in console.received("@alice")

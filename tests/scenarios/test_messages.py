@@ -312,17 +312,35 @@ async def test_resumed_call_raises_no_escalation_msg_2(console: Console) -> None
         ("--to @bob --priority high", ("bob",), "high", "(!) "),
         ("--priority urgent --to role:supervisor", ("sam", "sky"), "urgent", "(!!) "),
         ("--priority low --to group:billing", ("dana", "eli", "sky"), "low", ""),
+        ("@alice", ("alice",), "normal", ""),
+        ("group:billing --priority high", ("dana", "eli", "sky"), "high", "(!) "),
     ],
-    ids=["default-all", "all", "group", "member-high", "role-urgent", "group-low"],
+    ids=[
+        "default-all",
+        "all",
+        "group",
+        "member-high",
+        "role-urgent",
+        "group-low",
+        "first-word-member",
+        "first-word-group",
+    ],
 )
 async def test_admin_broadcast_reaches_its_audience_msg_2(
     console: Console, options: str, members: tuple[str, ...], priority: str, marker: str
 ) -> None:
     """MSG-2: `broadcast` by an admin stores one message per member of the audience and
-    pushes each a preview with the priority marker; nobody else gets anything."""
+    pushes each a preview with the priority marker; nobody else gets anything. A target as
+    the first word works like `--to`; the reply names who received it."""
     console.mark()
     await console.run(f"@sam: broadcast {options} Team meeting at 3")
-    sent = f"Sent to {len(members)} member(s)."
+    words = options.split()
+    to = words[words.index("--to") + 1] if "--to" in words else (words or ["all"])[0]
+    to = "all" if to.startswith("--") else to
+    names = ", ".join(f"@{m}" for m in members)
+    sent = (
+        f"Sent to everyone ({len(members)} members)." if to == "all" else f"Sent to {to}: {names}."
+    )
     assert console.received("@sam")[0] == sent
     stored = snapshot(console.core.store)["inbox"]
     assert set(stored) == set(members)
@@ -356,10 +374,16 @@ async def test_broadcast_by_an_agent_is_refused_and_logged_msg_2(console: Consol
         ),
         (
             "broadcast --priority high",
-            "Usage: `broadcast [--priority P] [--to group:X|@m|role:R] TEXT`.",
+            "Usage: `broadcast [TARGET] [--priority P] TEXT`, "
+            "TARGET like @alice, group:billing or role:agent (default: everyone).",
         ),
+        (
+            "broadcast @nobody hello",
+            "Nobody called @nobody is in the directory. Try `find nobody`.",
+        ),
+        ("broadcast group:nope hello", "There is no group called 'nope'. Try `groups`."),
     ],
-    ids=["bad-priority", "no-priority", "bad-role", "no-text"],
+    ids=["bad-priority", "no-priority", "bad-role", "no-text", "unknown-member", "unknown-group"],
 )
 async def test_bad_broadcast_is_refused_and_sends_nothing_msg_2(
     console: Console, command: str, reply: str
@@ -388,7 +412,7 @@ async def test_new_message_is_pushed_at_once_and_stays_new_until_read_msg_3(
     lines = await console.run("@sam: broadcast --to @bob --priority high queue is long")
     assert lines == [
         "@sam: broadcast --to @bob --priority high queue is long",
-        "[@sam] Sent to 1 member(s).",
+        "[@sam] Sent to @bob: @bob.",
         "[@bob] (!) New message #1 (broadcast): queue is long",
     ]
     assert recorder.sent == [

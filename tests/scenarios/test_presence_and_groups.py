@@ -116,11 +116,12 @@ async def test_notready_with_an_unknown_reason_is_refused_and_changes_nothing_di
 async def test_aftercall_and_logout_dir_5(console: Console) -> None:
     """DIR-5: `aftercall` and `logout` set those states; others see them; events are logged."""
     await console.run("@bob: ready\n@bob: aftercall\n@alice: status @bob")
-    assert console.received("@bob")[-1] == (
-        "You are in after-call work; type `ready` when you are done."
+    assert console.received("@bob")[-1] == (  # INT-4: how long, and how to leave it
+        "You are in after-call work for up to 2m, then ready again; type `ready` to leave it"
+        " sooner."
     )
     assert console.last("@alice") == "@bob Bob Baker — after call work · on console, slack, xmpp"
-    assert stored_presence(console, "bob") == ("after_call_work", None, 0)
+    assert stored_presence(console, "bob") == ("after_call_work", "timed 120", 0)  # 2m, timed
     await console.run("@bob: logout\n@alice: status @bob")
     assert console.received("@bob")[-1] == "You are logged off."
     assert console.last("@alice") == "@bob Bob Baker — logged off · on console, slack, xmpp"

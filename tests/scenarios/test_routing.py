@@ -27,7 +27,7 @@ from tests.support.state import (
 )
 
 REF = re.compile(r"\(ref [0-9a-f]{6}\)$")
-HOLD_ON = "(i1) Please hold on: everyone is busy; we will be with you shortly."
+HOLD_ON = "(i1) Please hold, we are finding someone for you."
 
 
 def events(console: Console, iid: str, kind: str) -> list[dict[str, Any]]:
@@ -179,9 +179,13 @@ async def test_nobody_left_to_ring_applies_the_groups_when_empty_int_3_grp_3(
     console.mark()
     await console.run("tick 31s")
     assert console.received("customer:Ann") == [
-        "(i1) Nobody from group:support is available; your message was left in the support mailbox."
+        "(i1) Nobody is free to take this right now, so your message was left for Support; "
+        "we will get back to you."
     ]
-    assert console.received("@alice") == []
+    assert console.received("@alice") == [  # MSG-4: she reads the support box
+        "New message #2 (voicemail): New voicemail in support from Ann (30s); "
+        "support: 1 new, 0 old. `voicemail support` to listen."
+    ]
     state = snapshot(console.core.store)
     assert state["mailboxes"]["support"] == {"new": 1, "old": 0}
     assert stored(console, "i1")["state"] == "closed"
@@ -318,15 +322,14 @@ async def test_vip_waits_telling_the_customer_then_fails_clearly_grp_3(console: 
 async def test_support_falls_back_to_its_voicemail_after_the_wait_grp_3(
     console: Console,
 ) -> None:
-    """GRP-3: support (`when_empty: voicemail`): after 30s the email lands in the support box."""
-    await console.run("sim email Eve group:support Invoice missing")
-    assert console.received("customer:Eve") == [
-        "(i1) Please hold on: everyone is busy; we will be with you shortly."
-    ]
+    """GRP-3: support (`when_empty: voicemail`): after 30s the call lands in the support box."""
+    await console.run("sim call Eve group:support")
+    assert console.received("customer:Eve") == ["(i1) Please hold, we are finding someone for you."]
     console.mark()
     await console.run("tick 31s")
     assert console.received("customer:Eve") == [
-        "(i1) Nobody from group:support is available; your message was left in the support mailbox."
+        "(i1) Nobody is free to take this right now, so your message was left for Support; "
+        "we will get back to you."
     ]
     state = snapshot(console.core.store)
     assert state["mailboxes"]["support"] == {"new": 1, "old": 0}
@@ -338,21 +341,21 @@ async def test_support_falls_back_to_its_voicemail_after_the_wait_grp_3(
 async def test_billing_falls_back_to_support_after_the_wait_grp_3_grp_5(
     console: Console,
 ) -> None:
-    """GRP-3 / GRP-5: billing is empty; after 30s the work goes on to support and rings alice."""
-    await console.run("@alice: ready\nsim workitem Wes group:billing Review refund 42")
+    """GRP-3 / GRP-5: billing is empty; after 30s the chat goes on to support and rings alice."""
+    await console.run("@alice: ready\nsim chat Wes group:billing Review refund 42")
     assert console.received("customer:Wes") == [
-        "(i1) Please hold on: everyone is busy; we will be with you shortly."
+        "(i1) Hello Wes, thanks for getting in touch. Someone will be with you shortly.",
+        "(i1) Please hold, we are finding someone for you.",
     ]
     assert console.received("@alice") == ["You are ready."]  # not rung: she is not in billing
     console.mark()
     await console.run("tick 31s")
     assert console.received("@alice") == [
-        "(i1) New workitem from Wes via group:support: “Review refund 42”. "
+        "(i1) New chat from Wes via group:support: “Review refund 42”. "
         "`accept i1` or `decline i1` within 20s."
     ]
     assert console.received("customer:Wes") == [
-        "(i1) Nobody in group:billing answered within 30s; trying group:support. "
-        "Group:support: offered to @alice."
+        "(i1) Thank you for waiting; we are still finding someone for you."
     ]
     assert events(console, "i1", "fallback") == [{"from": "group:billing", "to": "group:support"}]
     await console.run("@alice: accept")
@@ -372,7 +375,7 @@ async def test_a_member_becoming_ready_during_the_wait_is_rung_at_once_grp_3(
         "@chen: ready",
         "[@chen] You are ready.",
         "[@chen] (i1) New chat from Ann via group:support: “anyone there?”. "
-        "`accept i1` or `decline i1` within 20s.",
+        "`accept i1` or `decline i1` within 20s. It waited 10s.",
     ]
     await console.run("@chen: accept\ntick 30s")
     row = stored(console, "i1")
@@ -422,15 +425,13 @@ async def test_three_chats_put_a_member_at_capacity_and_a_fourth_waits_grp_4(
     console.mark()
     await console.run("sim chat Dan group:support me too")
     assert console.received("@alice") == []
-    assert "(i4) Please hold on: everyone is busy; we will be with you shortly." in (
-        console.received("customer:Dan")
-    )
+    assert "(i4) Please hold, we are finding someone for you." in (console.received("customer:Dan"))
     assert stored(console, "i4")["state"] == "queued"
 
     out = await console.run("@alice: end i2")
     assert (
         "[@alice] (i4) New chat from Dan via group:support: “me too”. "
-        + ("`accept i4` or `decline i4` within 20s.")
+        + ("`accept i4` or `decline i4` within 20s. It waited 1s.")
         in out
     )
     assert (presences(console)["alice"], counts(console)["support"]) == ("ready", 1)

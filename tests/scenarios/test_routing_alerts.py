@@ -14,10 +14,15 @@ async def test_a_fallback_to_voicemail_alerts_the_supervisors_msg_2(console: Con
         "i1 voice with Carl waited 30s in group:support with nobody available; "
         "it went to voicemail."
     )
-    assert console.received("@sam", since_mark=False) == [f"New message #1 (routing): {text}"]
-    assert snapshot(console.core.store)["inbox"]["sam"] == [
-        {"id": 1, "priority": "normal", "status": "new", "text": text}
+    voicemail = (
+        "New voicemail in support from Carl (30s); support: 1 new, 0 old. "
+        "`voicemail support` to listen."
+    )
+    assert console.received("@sam", since_mark=False) == [
+        f"New message #1 (routing): {text}",
+        f"New message #5 (voicemail): {voicemail}",  # MSG-4: sam reads the support box
     ]
+    assert [m["text"] for m in snapshot(console.core.store)["inbox"]["sam"]] == [voicemail, text]
     assert console.received("@sky", since_mark=False) == []
 
 

@@ -70,7 +70,11 @@ async def test_instant_transfer_of_a_voice_call_trf_1_trf_2(console: Console) ->
         "You now own i1 voice with Ann (from @alice).",
         "Contact: Ann",
     ]
-    assert console.received("@alice") == ["(i1) @bob took over i1. Mark it `done i1`."]
+    assert console.received("@alice") == [
+        "(i1) @bob took over i1. Mark it `done i1`.",
+        "(i1) You are in after-call work for up to 2m, then ready again; "
+        "type `ready` to leave it sooner.",
+    ]
     assert console.received(ANN) == ["(i1) You are now with Bob Baker."]
     assert stored(console, "i1")["state"] == "active"
     assert_one_owner(console, "i1", "bob")
@@ -343,9 +347,14 @@ async def test_transfer_to_a_group_ends_in_its_voicemail_trf_5_grp_5(console: Co
     console.mark()
     await console.run("tick 31s")
     assert console.received(ANN) == [
-        "(i1) Nobody from group:support is available; your message was left in the support mailbox."
+        "(i1) Nobody is free to take this right now, so your message was left for Support; "
+        "we will get back to you."
     ]
-    assert console.received("@alice") == ["(i1) i1 went to the support voicemail."]
+    assert console.received("@alice") == [
+        "New message #3 (voicemail): New voicemail in support from Ann (1m); "
+        "support: 1 new, 0 old. `voicemail support` to listen.",
+        "(i1) i1 went to the support voicemail.",
+    ]
     assert stored(console, "i1")["state"] == "wrapup"
     assert parties(console, "i1") == {"@alice": ("owner", False), ANN: ("customer", False)}
     assert snapshot(console.core.store)["mailboxes"]["support"] == {"new": 1, "old": 0}
@@ -376,7 +385,8 @@ async def test_voice_transfer_to_an_unavailable_member_goes_to_voicemail_trf_6(
         [f"{reason}; {iid} went to @bob's voicemail.", f"({iid}) {iid} went to the bob voicemail."]
     )
     assert console.received(ANN) == [
-        f"({iid}) Nobody from @bob is available; your message was left in the bob mailbox."
+        f"({iid}) Nobody is free to take this right now, so your message was left for Bob Baker; "
+        "we will get back to you."
     ]
     assert snapshot(console.core.store)["mailboxes"]["bob"] == {"new": 1, "old": 0}
     assert stored(console, iid)["state"] == "wrapup"
@@ -468,7 +478,8 @@ async def test_chat_transfer_message_leaves_a_message_trf_6(tmp_path: Path) -> N
         console.mark()
         await console.run("@alice: transfer @bob")
         assert console.received(ANN) == [
-            "(i1) Nobody from @bob is available; your message was left in the bob mailbox."
+            "(i1) Nobody is free to take this right now, so your message was left for Bob Baker; "
+            "we will get back to you."
         ]
         mailboxes = snapshot(console.core.store)["mailboxes"]
         assert mailboxes["bob"] == {"new": 1, "old": 0}

@@ -380,7 +380,8 @@ async def test_voice_transfer_to_a_not_ready_member_lands_in_their_mailbox_trf_6
     console.mark()
     await console.run("@alice: transfer @bob")
     assert console.received("customer:Ann") == [
-        "(i1) Nobody from @bob is available; your message was left in the bob mailbox."
+        "(i1) Nobody is free to take this right now, so your message was left for Bob Baker; "
+        "we will get back to you."
     ]
     assert counts(console, "bob") == (1, 0)
     assert counts(console, "support") == (0, 0)
@@ -408,7 +409,8 @@ async def test_waiting_support_caller_lands_in_the_support_mailbox_after_30s_trf
     console.mark()
     await console.run("tick 1s")
     assert console.received("customer:Carl") == [
-        "(i1) Nobody from group:support is available; your message was left in the support mailbox."
+        "(i1) Nobody is free to take this right now, so your message was left for Support; "
+        "we will get back to you."
     ]
     assert counts(console, "support") == (1, 0)
     for member in ("alice", "bob", "chen", "sam"):

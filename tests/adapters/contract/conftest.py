@@ -15,7 +15,7 @@ import pytest
 
 from tests.adapters.contract.driver import Driver
 
-PLATFORMS = ["console", "slack", "xmpp"]
+PLATFORMS = ["console", "slack", "xmpp", "matrix"]
 PACKAGE = "tests.adapters.contract.drivers"
 
 

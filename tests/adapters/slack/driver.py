@@ -31,7 +31,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.core import Core
 from bot.http import build_http_app
-from bot.port import Batch, Port
+from bot.port import Batch, Port, Relay, relaying
 from tests.adapters.slack.check import USERS
 from tests.adapters.slack.stub import SlackStub
 from tests.support.console import RULES
@@ -97,6 +97,7 @@ class SlackDriver:
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._n = 0
+        self.written: dict[tuple[str, str], str] = {}  # (channel, text) → ts, for edits
         self.console_out = io.StringIO()  # one transcript across restarts
         self._open()
 
@@ -287,6 +288,7 @@ class SlackDriver:
         the event (``subtype``, ``files``)."""
         body = self.message_event(member, channel, text, thread_ts)
         body["event"].update(event)
+        self.written[(channel, text)] = body["event"]["ts"]
         status, _ = await self.post_event(body)
         await self.settle()
         return status
@@ -296,6 +298,9 @@ class SlackDriver:
         body = self.message_event(member, channel, after, thread_ts)
         message = {k: v for k, v in body["event"].items() if k not in ("channel", "event_ts")}
         message["edited"] = {"user": USERS[member], "ts": message["ts"]}
+        # as Slack does: the edited message keeps the ts it was first posted with
+        message["ts"] = self.written.get((channel, before), message["ts"])
+        self.written[(channel, after)] = message["ts"]
         body["event"] = {
             "type": "message",
             "subtype": "message_changed",
@@ -368,6 +373,7 @@ class Recorder:
     def __init__(self, name: str) -> None:
         self.name = name
         self.received: list[str] = []
+        self.relays: list[tuple[str, str, Relay | None]] = []  # (address, text, relay)
 
     async def start(self) -> None:
         """Nothing to connect."""
@@ -378,6 +384,7 @@ class Recorder:
     async def send(self, batch: Batch) -> None:
         """Record ``ADDRESS TEXT`` per message."""
         self.received += [f"{m.address} {m.text}" for m in batch.messages]
+        self.relays += [(m.address, m.text, relaying()) for m in batch.messages]
 
 
 def desk(member: str) -> str:

@@ -58,7 +58,8 @@ def test_thread_replies_are_say_and_bang_is_a_command_adp_2() -> None:
     """ADP-2: a reply in an interaction's thread is `say`; `!transfer` a command there."""
     body = payload("message_in_thread")
     say = from_message(body["event"], body["event_id"], "i1")
-    assert say == Typed("U0ALICE", "say hello Ann", "slack:event:Ev0MSG00001", "i1")
+    ts = body["event"]["ts"]  # the message's ts: a later edit names it as the original
+    assert say == Typed("U0ALICE", "say hello Ann", "slack:event:Ev0MSG00001", "i1", ts)
     body["event"]["text"] = "!hold"
     bang = from_message(body["event"], "Ev1", "i1")
     assert bang is not None and (bang.text, bang.context) == ("hold", "i1")

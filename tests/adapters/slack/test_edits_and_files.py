@@ -43,6 +43,28 @@ async def test_an_edit_reaches_the_customer_as_an_edited_message_adp_6(slack: Sl
     assert sum("TUESDAY" in line for line in ann(slack)) == 1
 
 
+async def test_an_edit_in_an_im_edits_the_reply_the_colleague_got_adp_6(
+    slack: SlackDriver,
+) -> None:
+    """ADP-6: alice and bob IM on Slack; alice edits her line: bob's copy of it is edited in
+    place (chat.update, unmarked), no second line appears; a second edit edits it again."""
+    await slack.slash("bob", "ready")
+    await slack.slash("alice", "im @bob lunch?")
+    await slack.click("bob", desk("bob"), "i1", "Accept")
+    alices = slack.stub.card(desk("alice"), "i1").ts
+    bobs = slack.stub.card(desk("bob"), "i1").ts
+    await slack.write("alice", desk("alice"), "see you at 12", alices)
+    (line,) = [m for m in slack.stub.messages.values() if "see you at 12" in m.text]
+    assert line.channel == desk("bob") and line.thread_ts == bobs
+    await slack.edit("alice", desk("alice"), "see you at 12", "see you at 13", alices)
+    assert line.text.endswith("see you at 13") and "(edited)" not in line.text
+    assert line.edits == 1
+    await slack.edit("alice", desk("alice"), "see you at 13", "see you at 14", alices)
+    assert line.text.endswith("see you at 14") and line.edits == 2
+    shown = slack.stub.thread(desk("bob"), bobs)
+    assert [t for t in shown if "see you at" in t] == [line.shown]
+
+
 async def test_an_edited_command_is_not_run_again_and_says_so_adp_2(slack: SlackDriver) -> None:
     """ADP-2: editing `!hold` in a thread does not hold again; alice is told."""
     thread = await chat_for_alice(slack)
@@ -82,6 +104,37 @@ async def test_a_file_in_a_consultation_reaches_xmpp_as_a_named_link_adp_6(
     await slack.write("alice", desk("alice"), "", card.ts, subtype="file_share", files=[FILE])
     assert any(f"report.pdf: {FILE['permalink']}" in line for line in xmpp.received)
     assert not any("report.pdf" in line for line in ann(slack))
+
+
+async def test_an_xmpp_correction_edits_the_slack_reply_and_slack_edits_reach_xmpp_adp_6(
+    slack: SlackDriver,
+) -> None:
+    """ADP-6: chen (XMPP) corrects his line: alice's copy on Slack is edited in place; alice
+    edits hers: chen's adapter is told it is a correction of the message it relayed."""
+    xmpp, chen = Recorder("xmpp"), Port(slack.core, "xmpp")
+    slack.core.delivery.attach(xmpp)
+    await slack.slash("alice", "ready")
+    await chen.command("chen@localhost", "im @alice the 50 EUR refund")
+    await slack.settle()
+    await slack.click("alice", desk("alice"), "i1", "Accept")
+    await chen.command("chen@localhost", "say i1 it was 50 EUR", origin="m1")
+    await slack.settle()
+    (line,) = [m for m in slack.stub.messages.values() if "it was 50 EUR" in m.text]
+    await chen.command(
+        "chen@localhost", "say i1 (edited) it was 15 EUR", origin="m2", corrects="m1"
+    )
+    await slack.settle()
+    assert line.text.endswith("it was 15 EUR") and "(edited)" not in line.text
+    assert not [m for m in slack.stub.messages.values() if m is not line and "15 EUR" in m.text]
+
+    thread = slack.stub.card(desk("alice"), "i1").ts
+    await slack.write("alice", desk("alice"), "refund sent", thread)
+    await slack.edit("alice", desk("alice"), "refund sent", "refund sent today", thread)
+    sent, fixed = [r for r in xmpp.relays if "refund sent" in r[1]]
+    assert sent[0] == "chen@localhost" and fixed[0] == "chen@localhost"
+    assert sent[2] is not None and sent[2].corrects is None
+    assert fixed[1].endswith("(edited) refund sent today")
+    assert fixed[2] is not None and fixed[2].corrects == sent[2].origin  # edits the original
 
 
 async def test_a_reply_also_sent_to_the_channel_is_a_reply_adp_2(slack: SlackDriver) -> None:

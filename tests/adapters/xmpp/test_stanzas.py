@@ -44,10 +44,12 @@ def test_commands_are_folded_before_parsing_but_customer_text_is_not_adp_4() -> 
 def test_corrections_are_marked_and_never_run_as_commands_adp_4() -> None:
     fixed = MessageIn("ann@localhost/x", f"support@{C}", "chat", "15 EUR", "m2", replace="m1")
     assert classify(fixed, C) == CustomerText(
-        "ann@localhost/x", f"support@{C}", "group:support", "(edited) 15 EUR"
+        "ann@localhost/x", f"support@{C}", "group:support", "(edited) 15 EUR", corrects="m1"
     )
     in_contact = MessageIn("alice@localhost/x", f"i1@{C}", "chat", "/end", "m3", replace="m2")
-    assert classify(in_contact, C).text == "say i1 (edited) /end"  # type: ignore[union-attr]
+    command = classify(in_contact, C)
+    assert isinstance(command, MemberCommand)
+    assert command.text == "say i1 (edited) /end" and command.corrects == "m2"
     to_bot = MessageIn("alice@localhost/x", C, "chat", "ready", "m4", replace="m3")
     assert isinstance(classify(to_bot, C), Ignore)
 

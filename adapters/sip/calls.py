@@ -1,0 +1,627 @@
+"""The back-to-back user agent: the engine's voice interactions as SIP legs (ADP-5).
+
+The engine owns the state; this module makes the legs follow it. ``sync`` reads each
+touched call (``Port.voice``) and brings the dialogs in line: a ringing offer rings the
+member's registered phone, a connected member without a leg is called, a customer whose
+call is taken gets its ``200 OK``, parties no longer connected are hung up, and the media
+``hears`` sets come from ``hearing``. What phones do comes back as the member's commands
+(``accept``, ``decline``, ``hold``, ``resume``, ``end``/``leave``, ``transfer``), refused
+with a SIP error when the rules refuse it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.sip.dialogs import Dialog, Dialogs, inbound, outbound, target_of
+from adapters.sip.hearing import hearing
+from adapters.sip.media import RtpPeer
+from adapters.sip.media_api import Media
+from adapters.sip.message import Message, address, response, uri_user
+from adapters.sip.registrar import Registrar
+from adapters.sip.sdp import NotAcceptable, Remote, answer_direction, describe, parse_offer
+from adapters.sip.transactions import ServerTransaction, Stack, tag
+from adapters.sip.voicemail import Listener, Recorder
+from bot.port import Address, CommandError, Port, VoiceCall, new_ref
+
+log = logging.getLogger("backline.sip")
+PLATFORM = "sip"
+ENDED = ("wrapup", "closed", "ended")
+DECLINES = (486, 600, 603)
+
+
+@dataclass
+class Ringing:
+    """An INVITE we sent to a member's phone, not answered yet."""
+
+    dialog: Dialog
+    member: str
+    iid: str
+    task: asyncio.Task[None] | None = None
+    cancelled: bool = False
+    answered: bool = False  # the phone said 200: the member's accept is on its way
+
+
+class Calls:
+    """Dialogs of customers and members' phones, kept in line with the engine."""
+
+    def __init__(
+        self,
+        stack: Stack,
+        port: Port,
+        media: Media,
+        registrar: Registrar,
+        *,
+        route: Callable[[str], str | None],
+        recorder: Recorder,
+    ) -> None:
+        self.stack = stack
+        self.route = route  # a dialled number → a backline target (the numbering plan)
+        self.port = port
+        self.voice = port.voice()
+        self.media = media
+        self.registrar = registrar
+        self.dialogs = Dialogs()
+        self.ringing: dict[str, Ringing] = {}  # by member id
+        self.tracked: set[str] = set()  # interactions with legs
+        self.customer_invites: dict[str, ServerTransaction] = {}  # by party, until answered
+        self.rtp_ports: dict[str, int] = {}  # by media leg
+        self.music: set[str] = set()  # legs hearing hold music
+        self.mixed: dict[str, frozenset[str]] = {}  # by leg: the legs it was last told it hears
+        self.last_refusal = ""  # the engine's reason for the last refused phone command
+        self.recorder = recorder
+        self.listener = Listener(port, media, self._command, self._spawn)
+        self._queue: asyncio.Queue[frozenset[str]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._worker: asyncio.Task[None] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start applying the engine's changes."""
+        self._worker = asyncio.create_task(self._work(), name="sip-calls")
+        self.media.on_dtmf(self._digit)
+
+    async def stop(self) -> None:
+        """Hang up every leg and stop."""
+        for dialog in self.dialogs.all():
+            if dialog.confirmed:
+                self.stack.send(dialog.request(self.stack, "BYE"), dialog.peer)
+        for task in [self._worker, *self._tasks]:
+            if task is not None:
+                task.cancel()
+
+    def changed(self, touched: frozenset[str]) -> None:
+        """A commit touched these interactions (called from ``send``; never blocks)."""
+        if touched:
+            self._queue.put_nowait(touched)
+
+    async def settled(self) -> None:
+        """Wait until every queued change has been applied (for tests and benchmarks)."""
+        await self._queue.join()
+
+    async def _work(self) -> None:
+        while True:
+            touched = await self._queue.get()
+            try:
+                await self.sync(touched)
+            except Exception:
+                log.exception("sip: applying a change failed ref=%s", new_ref())
+            finally:
+                self._queue.task_done()
+
+    # -- the engine → the legs ----------------------------------------------------------
+
+    async def sync(self, touched: frozenset[str] = frozenset()) -> None:
+        """Bring every leg in line with the calls ``touched`` and those already tracked."""
+        for iid, call in (await self.voice.calls(touched)).items():
+            if call.live:
+                self.tracked.add(iid)
+                if call.parent:
+                    self.tracked.add(call.parent)
+        calls = await self.voice.calls(sorted(self.tracked))
+        for call in calls.values():
+            await self._customer(call)
+        await self._members(list(calls.values()))
+        self._mix(list(calls.values()))
+        self.tracked -= {iid for iid, c in calls.items() if not c.live or c.state in ENDED}
+
+    async def _customer(self, call: VoiceCall) -> None:
+        """Answer the caller once a member is connected; hang up when the call is over."""
+        if call.customer is None:
+            return
+        dialog = self.dialogs.of(call.customer)
+        leg = call.leg(call.customer)
+        over = not call.live or call.state in ENDED or leg is None or not leg.connected
+        pending = self.customer_invites.get(call.customer)
+        if over and pending is not None:
+            del self.customer_invites[call.customer]
+            pending.respond(self._refusal(pending.request, call, dialog))
+            if dialog is not None:
+                await self._close(dialog)
+        elif over and dialog is not None and not self.recorder.recording(dialog):
+            message = self.voice.left_message(call.iid) if dialog.answer else None
+            if message is not None:  # sent to voicemail (TRF-6): the caller leaves a message
+                self.recorder.start(dialog, message)
+            else:
+                await self._hang_up(dialog)
+        elif pending is not None and dialog is not None and self._answered(call):
+            del self.customer_invites[call.customer]
+            self._answer(pending, dialog)
+            if call.state == "recording":  # a call to vm:BOX: the message is the recording
+                self.recorder.start(dialog, None)
+
+    def _answered(self, call: VoiceCall) -> bool:
+        if call.state == "recording":
+            return True
+        return call.state in ("active", "held") and any(
+            leg.connected and leg.member for leg in call.legs
+        )
+
+    def _refusal(self, request: Message, call: VoiceCall, dialog: Dialog | None) -> Message:
+        """486 when the member asked for is busy, 480 otherwise (nobody can take it)."""
+        status = 480
+        if call.target and call.target.startswith("@"):
+            found = self.port.member_by_id(call.target[1:])
+            status = 486 if found.presence.startswith("busy") else 480
+        return response(request, status, to_tag=dialog.local_tag if dialog else tag())
+
+    def _answer(self, tx: ServerTransaction, dialog: Dialog) -> None:
+        """Send the caller our 200 OK with SDP, retransmitted until the ACK (§13.3.1.4)."""
+        ok = self._ok(tx.request, dialog)
+        dialog.answer = ok
+        tx.respond(ok)
+        self._spawn(self._until_acked(dialog, ok))
+
+    def _ok(self, request: Message, dialog: Dialog, remote: Remote | None = None) -> Message:
+        ok = response(request, 200, to_tag=dialog.local_tag)
+        ok.add("Contact", f"<sip:backline@{self.stack.host}:{self.stack.port}>")
+        ok.add("Content-Type", "application/sdp")
+        direction = answer_direction(remote.direction) if remote else "sendrecv"
+        rtp = self.rtp_ports.get(dialog.leg, 0)
+        ok.body = describe(self.stack.host, rtp, codecs=self._codecs(dialog), direction=direction)
+        return ok
+
+    def _codecs(self, dialog: Dialog) -> tuple[int, ...]:
+        return (dialog.remote.payload_type,) if dialog.remote else (0, 8)
+
+    async def _until_acked(self, dialog: Dialog, ok: Message) -> None:
+        interval, waited = self.stack.timers.t1, 0.0
+        while not dialog.confirmed and not dialog.ended:
+            await asyncio.sleep(interval)
+            waited += interval
+            if dialog.confirmed or dialog.ended:
+                return
+            if waited >= 64 * self.stack.timers.t1:
+                log.info("sip: no ACK for %s; hanging up", dialog.call_id)
+                await self._hang_up(dialog)
+                return
+            if dialog.peer.transport == "UDP":
+                self.stack.send(ok, dialog.peer)
+            interval = min(2 * interval, self.stack.timers.t2)
+
+    async def _members(self, calls: list[VoiceCall]) -> None:
+        """Ring offers, call connected members without a leg, hang up the others."""
+        dialling = {c.owner for c in calls if _click_to_dial(c) and c.owner}
+        rings = {
+            (m, c.iid)
+            for c in calls
+            if c.live and c.state not in ENDED and (c.owner not in dialling or self._on(c.owner))
+            for m in c.ringing
+        }
+        up = dialling | {
+            leg.member
+            for c in calls
+            if c.live and c.state in ("active", "held")
+            for leg in c.legs
+            if leg.connected and leg.member
+        }
+        for member, ring in list(self.ringing.items()):
+            if (member, ring.iid) not in rings and member not in up and not ring.answered:
+                self._cancel(ring)
+        for member, iid in sorted(rings):
+            if member not in self.ringing and self.dialogs.of(f"@{member}") is None:
+                self._ring(member, iid, offer=True)
+        for member in sorted(up):
+            if member not in self.ringing and self.dialogs.of(f"@{member}") is None:
+                iid = next(c.iid for c in calls if c.leg(f"@{member}"))
+                self._ring(member, iid, offer=False)
+        for dialog in self.dialogs.all():
+            phone = dialog.who[1:] if dialog.who.startswith("@") else None
+            busy = dialog.referring or dialog.leg in self.listener.sessions
+            if phone is not None and phone not in up and dialog.confirmed and not busy:
+                await self._hang_up(dialog)
+
+    def _on(self, member: str | None) -> bool:
+        """Whether the member's phone is answered (a confirmed leg)."""
+        dialog = self.dialogs.of(f"@{member}")
+        return dialog is not None and dialog.confirmed
+
+    def _mix(self, calls: list[VoiceCall]) -> None:
+        """Tell the media side who hears whom, and who hears hold music."""
+        plan = hearing(calls)
+        legs: dict[str, list[str]] = {}
+        for dialog in self.dialogs.all():
+            if dialog.confirmed or dialog.answer is not None:
+                legs.setdefault(dialog.who, []).append(dialog.leg)
+        for who, names in legs.items():
+            sources = [leg for heard in plan.hears.get(who, ()) for leg in legs.get(heard, [])]
+            for name in names:
+                if who in plan.music and name not in self.music:
+                    self.media.play(name, "hold")
+                    self.music.add(name)
+                elif who not in plan.music and name in self.music:
+                    self.media.stop_playing(name)
+                    self.music.discard(name)
+                self.media.hears(name, sources)
+                self.mixed[name] = frozenset(sources)
+
+    # -- ringing a member's phone ---------------------------------------------------------
+
+    def _ring(self, member: str, iid: str, *, offer: bool) -> None:
+        handle = self.port.handle_of(member)
+        binding = self.registrar.binding(handle) if handle else None
+        if handle is None or binding is None:
+            return  # not on a phone now: the offer rings on chat only
+        log.info("sip: ringing @%s for %s", member, iid)
+        caller = self.voice.call(iid)
+        name = caller.customer.split(":", 1)[1] if caller and caller.customer else "backline"
+        dialog = outbound(
+            self.stack,
+            binding.contact,
+            target_of(binding.contact, binding.source),
+            who=f"@{member}",
+            iid=iid,
+            caller=name,
+        )
+        ring = Ringing(dialog, member, iid)
+        self.ringing[member] = ring
+        ring.task = self._spawn(self._call_phone(ring, handle, offer=offer))
+
+    async def _call_phone(self, ring: Ringing, handle: str, *, offer: bool) -> None:
+        dialog = ring.dialog
+        rtp = await self.media.open_leg(dialog.leg)
+        self.rtp_ports[dialog.leg] = rtp
+        invite = dialog.request(self.stack, "INVITE", describe(self.stack.host, rtp))
+        dialog.invite = invite
+        self.dialogs.add(dialog)
+        final = await self.stack.request(invite, dialog.peer)
+        ring.answered = final.status < 300 and not ring.cancelled
+        if final.status >= 300:
+            log.info("sip: phone of @%s answered %d for %s", ring.member, final.status, ring.iid)
+        if not ring.answered and self.ringing.get(ring.member) is ring:
+            del self.ringing[ring.member]
+        if final.status >= 300 or ring.cancelled:
+            if 200 <= final.status < 300:  # answered as we cancelled: hang it up
+                self._confirm(dialog, final)
+                self._spawn(self.stack.request(dialog.request(self.stack, "BYE"), dialog.peer))
+            await self._close(dialog)
+            if offer and final.status in DECLINES and not ring.cancelled:
+                await self._command(handle, f"decline {ring.iid}")
+            return
+        self._confirm(dialog, final)
+        try:
+            if offer:
+                outcome = await self._command(handle, f"accept {ring.iid}")
+                if outcome != "ok":
+                    await self._hang_up(dialog)
+        finally:
+            if self.ringing.get(ring.member) is ring:
+                del self.ringing[ring.member]
+            self.changed(frozenset({ring.iid}))
+
+    def _confirm(self, dialog: Dialog, final: Message) -> None:
+        """Our INVITE was answered: ACK it, learn the peer's tag, target and SDP."""
+        dialog.remote_tag = final.to_tag
+        contact = address(final.get("Contact"))[1]
+        if contact:
+            dialog.remote_target = contact
+        dialog.confirmed = True
+        self.stack.send(dialog.ack(self.stack, dialog.local_cseq), dialog.peer)
+        self._connect(dialog, final.body)
+
+    def _connect(self, dialog: Dialog, body: bytes) -> bool:
+        """Point the leg's RTP at what the peer's SDP says; False if it is unacceptable."""
+        try:
+            remote = parse_offer(body)
+        except NotAcceptable:
+            return False
+        dialog.remote = remote
+        if remote.port:
+            self.media.connect(dialog.leg, self.peer(remote))
+        self.media.direction(
+            dialog.leg,
+            send=remote.direction in ("sendrecv", "recvonly"),
+            receive=remote.direction in ("sendrecv", "sendonly"),
+        )
+        return True
+
+    def peer(self, remote: Remote) -> RtpPeer:
+        """The media side's ``RtpPeer`` for a remote description."""
+        return RtpPeer(remote.host, remote.port, remote.payload_type, remote.dtmf_payload_type)
+
+    def _cancel(self, ring: Ringing) -> None:
+        ring.cancelled = True
+        del self.ringing[ring.member]
+        self.dialogs.drop(ring.dialog)  # the member may be rung again at once
+        invite = ring.dialog.invite
+        if invite is not None:
+            self._spawn(self.stack.cancel(invite, ring.dialog.peer))
+
+    async def _hang_up(self, dialog: Dialog) -> None:
+        """BYE a confirmed leg (or 487 one still being set up), then close its media."""
+        if dialog.ended:
+            return
+        self.dialogs.drop(dialog)
+        if dialog.confirmed or dialog.answer is not None:
+            bye = dialog.request(self.stack, "BYE")
+            self._spawn(self.stack.request(bye, dialog.peer))
+        await self._close(dialog)
+
+    async def _close(self, dialog: Dialog) -> None:
+        self.dialogs.drop(dialog)
+        self.music.discard(dialog.leg)
+        self.mixed.pop(dialog.leg, None)
+        if self.rtp_ports.pop(dialog.leg, None) is not None:
+            await self.media.close_leg(dialog.leg)
+
+    async def _command(self, handle: str, text: str) -> str | None:
+        """Run a member's command; its outcome (``ok``, ``refused``…), None if it failed."""
+        try:
+            reply = await self.port.command(handle, text)
+        except Exception:
+            log.exception("sip: %r from a phone failed ref=%s", text.split(" ", 1)[0], new_ref())
+            return None
+        if reply.outcome != "ok":
+            log.info("sip: phone command %r refused: %s", text.split(" ", 1)[0], reply.text)
+        self.last_refusal = reply.text if reply.outcome != "ok" else ""
+        return reply.outcome
+
+    # -- phones and trunks → the engine --------------------------------------------------
+
+    async def customer_call(self, msg: Message, tx: ServerTransaction, target: str) -> None:
+        """A caller's INVITE to ``target``: the engine offers it; the caller hears ringing."""
+        try:
+            remote = parse_offer(msg.body)
+        except NotAcceptable as exc:
+            tx.respond(response(msg, 488, str(exc), to_tag=tag()))
+            return
+        dialog = inbound(msg, tx.source)
+        display, uri = address(msg.get("From"))
+        caller = Address(PLATFORM, uri.split(";", 1)[0])
+        self.rtp_ports[dialog.leg] = await self.media.open_leg(dialog.leg)
+        dialog.remote = remote
+        self._connect(dialog, msg.body)
+        try:
+            iid = await self.port.customer_arrived(
+                caller, "voice", target, display=display or caller.address.split("@")[0]
+            )
+        except CommandError as exc:
+            await self._close(dialog)
+            tx.respond(response(msg, 480, str(exc)[:80], to_tag=dialog.local_tag))
+            return
+        call = self.voice.call(iid)
+        dialog.iid = iid
+        dialog.who = (call.customer if call else None) or ""
+        self.dialogs.add(dialog)
+        self.customer_invites[dialog.who] = tx
+        if not tx.done:
+            tx.respond(response(msg, 180, to_tag=dialog.local_tag))
+        self.changed(frozenset({iid}))  # applied in order with every other change
+
+    async def listen(self, msg: Message, tx: ServerTransaction, handle: str) -> None:
+        """A member's phone dialled their voicemail: a session, driven by its digits."""
+        dialog = inbound(msg, tx.source)
+        dialog.who = f"@{handle}"
+        self.rtp_ports[dialog.leg] = await self.media.open_leg(dialog.leg)
+        if not self._connect(dialog, msg.body):
+            await self._close(dialog)
+            tx.respond(response(msg, 488, to_tag=dialog.local_tag))
+            return
+        reply = await self.port.command(handle, "voicemail")
+        if reply.outcome != "ok" or not reply.touched:
+            await self._close(dialog)
+            tx.respond(response(msg, 403, reply.text[:80], to_tag=dialog.local_tag))
+            return
+        dialog.iid = sorted(reply.touched)[0]
+        self.dialogs.add(dialog)
+        self.listener.open(dialog, handle, dialog.iid, locked="PIN" in reply.text)
+        self._answer(tx, dialog)
+
+    def _digit(self, leg: str, digit: str) -> None:
+        self.listener.digit(leg, digit)
+
+    def cancelled(self, tx: ServerTransaction) -> None:
+        """The caller gave up before the call was answered."""
+        for who, pending in list(self.customer_invites.items()):
+            if pending is tx:
+                del self.customer_invites[who]
+                dialog = self.dialogs.of(who)
+                tx.respond(response(tx.request, 487, to_tag=dialog.local_tag if dialog else tag()))
+                if dialog is not None:
+                    self._spawn(self._caller_left(dialog))
+
+    async def _caller_left(self, dialog: Dialog) -> None:
+        await self._close(dialog)
+        _, uri = address(dialog.remote_uri)
+        with contextlib.suppress(CommandError):  # the call had ended already
+            await self.port.customer_left(Address(PLATFORM, uri.split(";", 1)[0]))
+
+    def acked(self, msg: Message) -> bool:
+        """An ACK for a 2xx of ours; False when no dialog knows it."""
+        dialog = self.dialogs.find(msg)
+        if dialog is None:
+            return False
+        dialog.confirmed = True
+        if msg.body and dialog.remote is None:
+            self._connect(dialog, msg.body)
+        return True
+
+    def answered_again(self, msg: Message) -> bool:
+        """A retransmitted 2xx to our INVITE: ACK it again."""
+        dialog = self.dialogs.find(msg)
+        if dialog is None or msg.cseq[1] != "INVITE":
+            return False
+        self.stack.send(dialog.ack(self.stack, msg.cseq[0]), dialog.peer)
+        return True
+
+    async def in_dialog(self, msg: Message, tx: ServerTransaction) -> None:
+        """A request inside a dialog: BYE, re-INVITE, REFER…; 481 when the dialog is unknown."""
+        dialog = self.dialogs.find(msg)
+        if dialog is None:
+            tx.respond(response(msg, 481))
+            return
+        if msg.cseq[0] <= dialog.remote_cseq and msg.method != "ACK":
+            tx.respond(response(msg, 500, "CSeq out of order"))
+            return
+        dialog.remote_cseq = msg.cseq[0]
+        if msg.method == "BYE":
+            tx.respond(response(msg, 200))
+            await self._bye(dialog)
+        elif msg.method == "INVITE":
+            await self._reinvite(msg, tx, dialog)
+        elif msg.method == "REFER":
+            await self._refer(msg, tx, dialog)
+        elif msg.method in ("INFO", "UPDATE", "NOTIFY"):
+            tx.respond(response(msg, 200))
+        else:
+            tx.respond(response(msg, 405))
+
+    async def _bye(self, dialog: Dialog) -> None:
+        """A party hung up: the customer left, or the member ends or leaves their calls."""
+        if self.recorder.recording(dialog):
+            kept = await self.recorder.finish(dialog)
+            await self._close(dialog)
+            await self._caller_left(dialog)
+            message = kept[0] if kept else None
+            message = message if message is not None else self.voice.left_message(dialog.iid)
+            if kept is not None and message is not None:
+                await self.voice.recorded(message, str(kept[1]), kept[2])
+            return
+        await self._close(dialog)
+        if not dialog.who.startswith("@"):
+            await self._caller_left(dialog)
+            return
+        if dialog.leg in self.listener.sessions:
+            await self.listener.close(dialog)
+            return
+        member = dialog.who[1:]
+        handle = self.port.handle_of(member)
+        if handle is None:
+            return
+        for iid in sorted(self.tracked, reverse=True):  # consultations first
+            call = self.voice.call(iid)
+            leg = call.leg(dialog.who) if call else None
+            if call is None or leg is None or not leg.connected or call.state in ENDED:
+                continue
+            verb = "end" if call.kind == "consultation" or leg.role == "owner" else "leave"
+            await self._command(handle, f"{verb} {iid}")
+
+    async def _reinvite(self, msg: Message, tx: ServerTransaction, dialog: Dialog) -> None:
+        """A new offer in a dialog: a phone's hold (sendonly/inactive) or resume."""
+        try:
+            remote = parse_offer(msg.body) if msg.body else dialog.remote
+        except NotAcceptable as exc:
+            tx.respond(response(msg, 488, str(exc)))
+            return
+        if remote is None:
+            tx.respond(response(msg, 488, "no SDP"))
+            return
+        was_held = dialog.remote.on_hold if dialog.remote else False
+        if dialog.who.startswith("@") and remote.on_hold != was_held:
+            handle = self.port.handle_of(dialog.who[1:]) or ""
+            verb = "hold" if remote.on_hold else "resume"
+            call = self._call_of(dialog)
+            outcome = await self._command(handle, f"{verb} {call}" if call else verb)
+            if outcome != "ok":
+                tx.respond(response(msg, 403, self.last_refusal[:80] or "refused"))
+                return
+        if msg.body:
+            self._connect(dialog, msg.body)
+        tx.respond(self._ok(msg, dialog, remote))
+
+    def _call_of(self, dialog: Dialog) -> str | None:
+        """The customer call the member's leg is connected to, if any."""
+        for iid in sorted(self.tracked):
+            call = self.voice.call(iid)
+            leg = call.leg(dialog.who) if call else None
+            if call and call.kind == "voice" and leg is not None and leg.connected:
+                return iid
+        return None
+
+    async def _refer(self, msg: Message, tx: ServerTransaction, dialog: Dialog) -> None:
+        """A phone's REFER (RFC 3515): a blind transfer, or an attended one with Replaces.
+
+        With ``Replaces`` (RFC 3891) it completes the member's consultation. Progress goes
+        back as NOTIFY ``message/sipfrag``; a transfer the rules refuse ends in a 603.
+        """
+        handle = self.port.handle_of(dialog.who[1:]) if dialog.who.startswith("@") else None
+        refer_to = address(msg.get("Refer-To"))[1]
+        if handle is None or not refer_to:
+            tx.respond(response(msg, 403 if handle is None else 400, "cannot transfer this leg"))
+            return
+        uri, _, headers = refer_to.partition("?")
+        replaces = "replaces=" in headers.lower()
+        target = self.route(uri_user(uri))
+        if target is None and not replaces:
+            tx.respond(response(msg, 404, "no such number"))
+            return
+        tx.respond(response(msg, 202))
+        dialog.referring = True
+        try:
+            await self._notify(dialog, "SIP/2.0 100 Trying", active=True)
+            text = "transfer" if replaces else f"transfer now {target}"
+            outcome = await self._command(handle, text)
+            final = "SIP/2.0 200 OK" if outcome == "ok" else "SIP/2.0 603 Declined"
+            await self._notify(dialog, final, active=False)
+        finally:
+            dialog.referring = False
+            self.changed(frozenset({dialog.iid}))
+
+    async def _notify(self, dialog: Dialog, fragment: str, *, active: bool) -> None:
+        """One NOTIFY of a REFER's implicit subscription."""
+        state = "active;expires=60" if active else "terminated;reason=noresource"
+        notify = dialog.request(
+            self.stack,
+            "NOTIFY",
+            f"{fragment}\r\n".encode(),
+            Event="refer",
+            Subscription_State=state,
+        )
+        notify.set("Content-Type", "message/sipfrag;version=2.0")
+        await self.stack.request(notify, dialog.peer)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Run ``work`` in the background (failures are logged with a ref; stop cancels it)."""
+        return self._spawn(work)
+
+    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        async def run() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sip: call work failed ref=%s", new_ref())
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+def _click_to_dial(call: VoiceCall) -> bool:
+    """A member's ``call TARGET`` still ringing: their own phone rings first (DIR-3)."""
+    return (
+        call.kind == "voice"
+        and call.customer is None
+        and call.live
+        and call.state in ("queued", "offered")
+    )

@@ -1,0 +1,153 @@
+"""SIP dialogs (RFC 3261 §12): who a call leg talks to and how to send in-dialog requests.
+
+A ``Dialog`` is one leg: the customer's (we are its UAS) or a member's phone (we are its
+UAC). It knows its tags, CSeq numbers, the peer's target and where to send, and builds
+requests inside the dialog. ``Dialogs`` finds one by Call-ID and tags.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from adapters.sip.message import Message, address, params, uri_host
+from adapters.sip.sdp import Remote
+from adapters.sip.transactions import Stack, branch, tag
+from adapters.sip.transport import Source
+
+_legs = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Dialog:
+    """One call leg (see the module docstring)."""
+
+    call_id: str
+    local_tag: str
+    local_uri: str  # our From (UAC) / To (UAS) URI, with the display name
+    remote_uri: str
+    peer: Source  # where requests go
+    remote_target: str  # the peer's Contact URI
+    who: str = ""  # the party: "customer:Ann" or "@alice"
+    iid: str = ""  # the interaction it was set up for
+    remote_tag: str = ""
+    local_cseq: int = 1
+    remote_cseq: int = 0
+    inbound: bool = True  # the peer called us
+    confirmed: bool = False  # 2xx sent/received (and, inbound, ACKed)
+    ended: bool = False
+    referring: bool = False  # a REFER from the peer is being carried out: keep the leg
+    remote: Remote | None = None  # the peer's current SDP
+    invite: Message | None = None  # the INVITE that set it up
+    answer: Message | None = None  # our 2xx to it (retransmitted until the ACK)
+    leg: str = field(default_factory=lambda: f"leg{next(_legs)}")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """How ``Dialogs`` finds it."""
+        return self.call_id, self.local_tag
+
+    def request(self, stack: Stack, method: str, body: bytes = b"", **headers: str) -> Message:
+        """A new request inside the dialog (its own branch, the next CSeq)."""
+        self.local_cseq += 1
+        msg = Message(method=method, uri=self.remote_target)
+        msg.add("Via", stack.via(self.peer.transport))
+        msg.add("Max-Forwards", "70")
+        msg.add("From", f"{self.local_uri};tag={self.local_tag}")
+        remote_tag = f";tag={self.remote_tag}" if self.remote_tag else ""
+        msg.add("To", f"{self.remote_uri}{remote_tag}")
+        msg.add("Call-ID", self.call_id)
+        msg.add("CSeq", f"{self.local_cseq} {method}")
+        msg.add("Contact", f"<sip:backline@{stack.host}:{stack.port}>")
+        for name, value in headers.items():
+            msg.add(name.replace("_", "-"), value)
+        if body:
+            msg.add("Content-Type", "application/sdp" if method == "INVITE" else "text/plain")
+        msg.body = body
+        return msg
+
+    def ack(self, stack: Stack, cseq: int) -> Message:
+        """The ACK for a 2xx to our INVITE (§13.2.2.4): a new branch, the INVITE's CSeq."""
+        msg = Message(method="ACK", uri=self.remote_target)
+        msg.add("Via", f"SIP/2.0/{self.peer.transport} {stack.host}:{stack.port};branch={branch()}")
+        msg.add("Max-Forwards", "70")
+        msg.add("From", f"{self.local_uri};tag={self.local_tag}")
+        msg.add("To", f"{self.remote_uri};tag={self.remote_tag}")
+        msg.add("Call-ID", self.call_id)
+        msg.add("CSeq", f"{cseq} ACK")
+        return msg
+
+
+def outbound(stack: Stack, target: str, to: Source, *, who: str, iid: str, caller: str) -> Dialog:
+    """A dialog we start towards a phone at ``target`` (its registered Contact)."""
+    display = caller.replace('"', "")
+    return Dialog(
+        call_id=f"{tag()}{tag()}@{stack.host}",
+        local_tag=tag(),
+        local_uri=f'"{display}" <sip:backline@{stack.host}:{stack.port}>',
+        remote_uri=f"<{target}>",
+        peer=to,
+        remote_target=target,
+        who=who,
+        iid=iid,
+        inbound=False,
+        local_cseq=0,
+    )
+
+
+def inbound(msg: Message, source: Source) -> Dialog:
+    """The dialog an INVITE sets up (we are the UAS); our tag is new."""
+    contact = address(msg.get("Contact"))[1] or address(msg.get("From"))[1]
+    return Dialog(
+        call_id=msg.call_id,
+        local_tag=tag(),
+        local_uri=msg.get("To").split(";tag=")[0],
+        remote_uri=msg.get("From").split(";tag=")[0],
+        peer=source,
+        remote_target=contact,
+        remote_tag=msg.from_tag,
+        remote_cseq=msg.cseq[0],
+        invite=msg,
+    )
+
+
+def target_of(contact: str, fallback: Source) -> Source:
+    """Where to send to a Contact URI (the REGISTER's source when it names no port)."""
+    host, port = uri_host(contact)
+    transport = params(f"<{contact}>").get("transport", fallback.transport).upper()
+    if port is None or not host:
+        return fallback
+    stream = fallback.stream if transport == "TCP" else None
+    return Source(host, port, "TCP" if transport == "TCP" and stream else "UDP", stream)
+
+
+class Dialogs:
+    """Live dialogs by Call-ID and local tag, and by party."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, str], Dialog] = {}
+
+    def add(self, dialog: Dialog) -> None:
+        """Track a dialog."""
+        self._by_key[dialog.key] = dialog
+
+    def drop(self, dialog: Dialog) -> None:
+        """Forget a dialog."""
+        dialog.ended = True
+        self._by_key.pop(dialog.key, None)
+
+    def find(self, msg: Message) -> Dialog | None:
+        """The dialog a request (our tag in To) or a response (our tag in From) belongs to."""
+        local = msg.to_tag if msg.is_request else msg.from_tag
+        return self._by_key.get((msg.call_id, local))
+
+    def of(self, who: str) -> Dialog | None:
+        """The live dialog of party ``who``."""
+        return next((d for d in self._by_key.values() if d.who == who and not d.ended), None)
+
+    def all(self) -> list[Dialog]:
+        """Every live dialog."""
+        return list(self._by_key.values())
+
+    def __len__(self) -> int:
+        return len(self._by_key)

@@ -1,0 +1,149 @@
+"""Start-up benchmark: the first start on an empty database against a bare bulk write.
+
+Run as ``python bench/startup.py [--members N]`` (default 100,000, the issue's size).
+
+A rules folder holds the demo rules plus N synthetic members (one JSON object a line, as a
+generated directory is written). Timed in one run:
+
+1. **first start-up**: ``Core.open`` on an empty database: the directory file read and
+   checked, every table written (members, identities, presence, mailboxes, groups, search
+   entries, keys and both full-text indexes), live state restored;
+2. **baseline**: the very rows that start-up stored, read back beforehand, written into an
+   empty database of the same schema by one ``executemany`` per table in one transaction,
+   then both full-text indexes built by FTS5's own ``rebuild``: what storing them costs at
+   the least. It runs twice, after the start-up; the faster of the two counts.
+
+Targets, each printed with PASS/FAIL (exit code 1 when any is missed): first start-up
+< 5 s (``--startup-s``) and < 2 times the baseline (``--ratio``). The box may be shared and
+busy: the ratio, measured in the same run, is the figure to trust.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.targets import TIMES, Target, verdict  # noqa: E402
+from bot.clock import FakeClock  # noqa: E402
+from bot.core import Core  # noqa: E402
+from bot.directory.search import FTS_TABLES  # noqa: E402
+from bot.directory.stored import MIGRATIONS  # noqa: E402
+from bot.storage import Store  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from directory import make_data  # noqa: E402
+from directory_core import make_rules  # noqa: E402
+
+STARTUP_S = 5.0
+RATIO = 2.0  # reading and checking 100,000 members may cost as much as storing them
+TABLES = ("members", "identities", "presence", "mailboxes", "groups", "entries", "entry_keys")
+
+Rows = dict[str, list[tuple[object, ...]]]
+
+
+def progress(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def first_start(rules: Path, database: Path) -> tuple[float, Rows, int]:
+    """Seconds ``Core.open`` takes on an empty database; the rows it stored; members."""
+    start = time.perf_counter()
+    core = Core.open(rules, database, FakeClock())
+    seconds = time.perf_counter() - start
+    try:
+        conn = core.store.conn
+        rows = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES}
+        return seconds, rows, len(core.directory.data.members)
+    finally:
+        core.store.close()
+
+
+def bare_write(database: Path, rows: Rows) -> float:
+    """Seconds to store ``rows`` into an empty database of the same schema, at the least."""
+    store = Store(database)
+    store.migrate(MIGRATIONS)
+    conn = store.conn
+    try:
+        start = time.perf_counter()
+        with store.transaction():
+            for table, values in rows.items():
+                if values:
+                    marks = ", ".join("?" * len(values[0]))
+                    conn.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
+            for fts in FTS_TABLES:
+                conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+        return time.perf_counter() - start
+    finally:
+        store.close()
+
+
+def same_rows(database: Path, rows: Rows) -> bool:
+    """Whether the baseline's database holds exactly the rows start-up stored."""
+    conn = sqlite3.connect(database)
+    try:
+        return all(
+            sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+            == sorted(rows[t], key=repr)
+            for t in TABLES
+        )
+    finally:
+        conn.close()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--startup-s", type=float, default=STARTUP_S, help="target")
+    parser.add_argument("--ratio", type=float, default=RATIO, help="target, times the baseline")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="backline-startup-") as tmp:
+        folder = Path(tmp)
+        progress(f"writing a rules folder with {args.members:,} synthetic members")
+        rules = make_rules(folder, make_data(args.members, random.Random(args.seed)))
+        size = (rules / "directory.yaml").stat().st_size
+        progress("warming up: a first start on a small directory (imports, caches)")
+        Core.open(ROOT / "rules", folder / "warm.db", FakeClock()).store.close()
+        progress("first start-up on an empty database")
+        seconds, rows, members = first_start(rules, folder / "core.db")
+        progress("baseline: the same rows by bare executemany, before and after")
+        baselines = [bare_write(folder / f"bare{n}.db", rows) for n in range(2)]
+        baseline = min(baselines)
+        stored = same_rows(folder / "bare0.db", rows)
+    written = sum(len(values) for values in rows.values())
+    print(
+        f"directory: {members:,} members, {size / 1e6:.1f} MB file;"
+        f" {written:,} rows in {len(TABLES)} tables"
+    )
+    print(f"first start-up: {seconds:.2f} s")
+    print(
+        f"baseline (bare executemany of the same rows + FTS rebuild): {baseline:.2f} s"
+        f" (runs: {', '.join(f'{b:.2f}' for b in baselines)}), same rows: {stored}"
+    )
+    ratio = seconds / max(baseline, 1e-9)
+    print(f"start-up / baseline: {ratio:.2f}{TIMES}")
+    return verdict(
+        [
+            Target("first start-up", seconds, args.startup_s, "s"),
+            Target("first start-up / baseline", ratio, args.ratio, TIMES),
+            Target("baseline rows differ", float(not stored), 1, "tables", 0),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,6 +18,7 @@ import pytest
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "live" / "sip" / "scenarios"
 BINARY = shutil.which("sipp")
+RUNNING: set[asyncio.subprocess.Process] = set()  # every SIPp started and not yet reaped
 
 
 def require_sipp() -> str:
@@ -105,6 +106,7 @@ class Sipp:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
+        RUNNING.add(self.process)
 
     async def wait(self, timeout: float = 30) -> Outcome:
         """Wait for the running SIPp to exit."""
@@ -115,6 +117,7 @@ class Sipp:
             self.stop()
             out, _ = await self.process.communicate()
         code = self.process.returncode
+        RUNNING.discard(self.process)
         self.process = None
         return Outcome(code if code is not None else -1, out.decode("utf-8", "replace"))
 
@@ -139,6 +142,14 @@ class Sipp:
         path = self.directory / f"fields-{self.port}.csv"
         path.write_text("SEQUENTIAL\n" + "".join(f"{row}\n" for row in rows), encoding="utf-8")
         return path
+
+    @staticmethod
+    def stop_all() -> None:
+        """Kill every SIPp still running (by PID): a failed test leaves none behind."""
+        for process in list(RUNNING):
+            if process.returncode is None:
+                process.kill()
+            RUNNING.discard(process)
 
     def errors(self) -> str:
         """SIPp's error log for this port."""

@@ -144,23 +144,6 @@ async def test_a_phone_that_does_not_authenticate_is_challenged_adp_5(tmp_path: 
         assert system.core.store.events(kind="customer_arrived") == []
 
 
-async def test_calls_connect_through_packet_loss_by_retransmission_adp_5(tmp_path: Path) -> None:
-    """ADP-5: SIPp drops 10 % of what it sends and receives on both sides (``-lost``);
-    timers A/E/G and the 2xx retransmission carry all ten calls through."""
-    async with phone_system(tmp_path) as system:
-        phone = await alices_phone(system, tmp_path, "phone_answers", "-m", "10", "-lost", "10")
-        callers = Sipp(tmp_path / "callers")
-        outcome = await callers.run(
-            "caller_bench", system.target, "-s", "sales", "-m", "10", "-l", "1", "-lost", "10",
-            timeout=90,
-        )  # fmt: skip
-        assert outcome.ok, outcome.output[-3000:] + callers.errors()
-        assert (await phone.wait(30)).ok, phone.errors()
-        await system.settled()
-        accepted = [e for e in system.events("command") if str(e["text"]).startswith("accept")]
-        assert len(accepted) == 10
-
-
 async def test_a_call_over_tcp_is_bridged_to_a_phone_on_udp_adp_5(tmp_path: Path) -> None:
     """ADP-5: the caller's INVITE, ACK and BYE arrive over TCP (answered on the same
     connection); alice's phone is on UDP."""

@@ -82,12 +82,8 @@ class Consults:
         return f"Consultation {cx.id} ({mode}) about {parent.id}: {note}{held}" if note else ""
 
     def of_parent(self, parent: Interaction) -> list[Interaction]:
-        """Live consultations about ``parent``."""
-        return [
-            c
-            for c in self.engine.live.values()
-            if c.kind == "consultation" and c.parent == parent.id
-        ]
+        """Live consultations about ``parent``, oldest first."""
+        return self.engine.consultations_of(parent.id)
 
     def briefing(self, cx: Interaction) -> str:
         """What the consultant sees: case, contact, transcript so far, read-only (CON-3)."""
@@ -192,7 +188,7 @@ class Consults:
         """Alternate between the held parent call and the voice consultation (CON-7)."""
         voice = [
             c
-            for c in self.engine.live.values()
+            for c in self.engine.interactions_of(me, connected=False)
             if c.kind == "consultation"
             and c.mode == "voice"
             and c.initiator == me

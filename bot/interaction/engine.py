@@ -50,13 +50,16 @@ class Engine:
         self.live: dict[str, Interaction] = {}
         self.touched: set[str] = set()  # changed in the open transaction
         self.listeners: list[Callable[[str, Interaction], None]] = []
-        self._focus: dict[str, str] = {}
+        self._focus: dict[str, str] = {}  # member → the interaction in focus
+        self._focused: dict[str, dict[str, None]] = {}  # interaction id → members it is focus of
         # Indexes, so no operation scans every live interaction (50k live stay cheap):
         # "@bob"/"customer:Ann" → ids with that party; a dict of str keys, unlike a set, is
         # left alone by the garbage collector (one set per customer: 50k objects to scan)
         self._by_party: dict[str, dict[str, None]] = {}
         self._offered: dict[str, Interaction] = {}  # saved with an offer (re-checked on read)
-        self._connected: dict[str, int] = {}  # "@bob" → live interactions he is connected to
+        # "@bob" → kind → live interactions of that kind he is connected to
+        self._connected: dict[str, dict[str, int]] = {}
+        self._consults: dict[str, dict[str, None]] = {}  # interaction id → its consultations
         self._timers: dict[str, dict[str, Timer]] = {}  # id → timer name → timer
         self.free_since: dict[str, float] = {}
         self.offers = Offers(self)
@@ -86,7 +89,7 @@ class Engine:
                 self.machines[ix.kind].remove_model(ix)
                 self.cancel_timers(ix)
         if only is None:  # everything is read again: so are the indexes
-            self._by_party, self._offered, self._connected = {}, {}, {}
+            self._by_party, self._offered, self._connected, self._consults = {}, {}, {}, {}
         for ix in self.records.load_live(self, only):
             self.machines[ix.kind].add_model(ix, initial=ix.state)
             self.live[ix.id] = ix
@@ -94,6 +97,9 @@ class Engine:
             if ix.offer is not None:
                 self.arm(ix, "offer", ix.offer.expires, self.offers.expiry(ix))
         self._focus = self.records.focus()
+        self._focused = {}
+        for member_id, iid in self._focus.items():
+            self._focused.setdefault(iid, {})[member_id] = None
         self.touched.clear()
         if only is None:
             self.resume_after_call_work()
@@ -167,26 +173,36 @@ class Engine:
             self._unindex(ix)
             self.machines[ix.kind].remove_model(ix)
             self.cancel_timers(ix)
-            for member_id, iid in list(self._focus.items()):
-                if iid == ix.id:
-                    self.set_focus(member_id, None)
+            for member_id in list(self._focused.get(ix.id, ())):
+                self.set_focus(member_id, None)
 
     def _index(self, ix: Interaction) -> None:
         for who, party in ix.parties.items():
             self._by_party.setdefault(who, {})[ix.id] = None
-            self._connected[who] = self._connected.get(who, 0) + party.connected
+            if party.connected:
+                self._count(who, ix.kind, 1)
         if ix.offer is not None:
             self._offered[ix.id] = ix
+        if ix.kind == "consultation" and ix.parent:
+            self._consults.setdefault(ix.parent, {})[ix.id] = None
 
     def _unindex(self, ix: Interaction) -> None:
         for who, party in ix.parties.items():
-            self._connected[who] = self._connected.get(who, 0) - party.connected
-            ids = self._by_party.get(who)
-            if ids is not None:
-                ids.pop(ix.id, None)
-                if not ids:
-                    del self._by_party[who]
+            if party.connected:
+                self._count(who, ix.kind, -1)
+            _forget(self._by_party, who, ix.id)
         self._offered.pop(ix.id, None)
+        if ix.parent:
+            _forget(self._consults, ix.parent, ix.id)
+
+    def _count(self, who: str, kind: str, step: int) -> None:
+        """Count one more (``step`` 1) or one fewer (-1) connected leg of ``who``."""
+        kinds = self._connected.setdefault(who, {})
+        kinds[kind] = kinds.get(kind, 0) + step
+        if not kinds[kind]:
+            del kinds[kind]
+            if not kinds:
+                del self._connected[who]
 
     # -- creating and triggering -------------------------------------------------
 
@@ -195,6 +211,7 @@ class Engine:
         ix = Interaction(self.records.next_id(), kind, self.core.clock.now(), self, **fields)  # type: ignore[arg-type]
         self.machines[kind].add_model(ix)
         self.live[ix.id] = ix
+        self._index(ix)
         self.event(
             ix,
             "created",
@@ -243,7 +260,7 @@ class Engine:
         if not party.connected:  # a new leg starts unmuted (CNF-2)
             party.muted = False
             if self.live.get(ix.id) is ix:
-                self._connected[who] = self._connected.get(who, 0) + 1
+                self._count(who, ix.kind, 1)
         party.role, party.connected, party.done = role, True, False
         if party.member_id:
             self.refresh_load(party.member_id)
@@ -257,7 +274,7 @@ class Engine:
             return
         party.connected = False
         if self.live.get(ix.id) is ix:
-            self._connected[who] = self._connected.get(who, 0) - 1
+            self._count(who, ix.kind, -1)
         party.done = done or party.role not in HANDLERS
         self.event(ix, "left", {"who": who, "role": party.role.value})
         if party.member_id:
@@ -274,24 +291,33 @@ class Engine:
 
     def interactions_of(self, member_id: str, *, connected: bool = True) -> list[Interaction]:
         """Live interactions where the member is a (connected) party, oldest first."""
-        who = f"@{member_id}"
-        return [
-            ix
-            for ix in self.of_party(who)
-            if (p := ix.parties.get(who)) is not None and (p.connected or not connected)
-        ]
+        return sorted(self._legs(member_id, connected=connected), key=_age)
 
-    def voice_legs(self, member_id: str) -> Iterator[Interaction]:
-        """Live calls and voice consultations the member is connected to, in no order."""
+    def _legs(self, member_id: str, *, connected: bool = True) -> Iterator[Interaction]:
+        """``interactions_of`` in no order (nothing sorted when order does not matter)."""
         who = f"@{member_id}"
         for iid in self._by_party.get(who, ()):
             ix = self.live.get(iid)
-            if ix is not None and ix.is_voice() and (p := ix.parties.get(who)) and p.connected:
+            if ix is not None and (p := ix.parties.get(who)) and (p.connected or not connected):
                 yield ix
 
-    def connected_count(self, member_id: str) -> int:
-        """How many live interactions the member is connected to (routing's tie-break)."""
-        return self._connected.get(f"@{member_id}", 0)
+    def voice_legs(self, member_id: str) -> Iterator[Interaction]:
+        """Live calls and voice consultations the member is connected to, in no order."""
+        return (ix for ix in self._legs(member_id) if ix.is_voice())
+
+    def connected_count(self, member_id: str, kind: str | None = None) -> int:
+        """How many live interactions (of ``kind``) the member is connected to (routing)."""
+        kinds = self._connected.get(f"@{member_id}", {})
+        return sum(kinds.values()) if kind is None else kinds.get(kind, 0)
+
+    def consultations_of(self, iid: str) -> list[Interaction]:
+        """Live consultations about the interaction ``iid``, oldest first."""
+        found = [self.live[c] for c in self._consults.get(iid, ()) if c in self.live]
+        return sorted(found, key=_age)
+
+    def focused_on(self, iid: str) -> list[str]:
+        """Members whose current interaction is ``iid``."""
+        return list(self._focused.get(iid, ()))
 
     def of_party(self, who: str) -> list[Interaction]:
         """Live interactions ``who`` (``@bob``, ``customer:Ann``) ever joined, oldest first."""
@@ -311,7 +337,7 @@ class Engine:
         """On a voice interaction, or at capacity for a kind (DIR-2: busy is derived)."""
         capacity: Mapping[str, int] = self.core.policy.routing.capacity  # type: ignore[assignment]
         counts: dict[str, int] = {}
-        for ix in self.interactions_of(member_id):
+        for ix in self._legs(member_id):
             party = ix.parties[f"@{member_id}"]
             if party.role not in HANDLERS or ix.kind == "voicemail":
                 continue
@@ -339,10 +365,12 @@ class Engine:
 
     def set_focus(self, member_id: str, iid: str | None) -> None:
         """Make ``iid`` the member's current interaction."""
-        if iid is None:
-            self._focus.pop(member_id, None)
-        else:
+        before = self._focus.pop(member_id, None)
+        if before is not None:
+            _forget(self._focused, before, member_id)
+        if iid is not None:
             self._focus[member_id] = iid
+            self._focused.setdefault(iid, {})[member_id] = None
         self.records.set_focus(member_id, iid)
 
     def current(self, member_id: str) -> Interaction | None:
@@ -350,8 +378,7 @@ class Engine:
         iid = self._focus.get(member_id)
         if iid in self.live and self.live[iid].party(f"@{member_id}"):
             return self.live[iid]
-        mine = self.interactions_of(member_id, connected=False)
-        return mine[-1] if mine else None
+        return max(self._legs(member_id, connected=False), key=_age, default=None)
 
     def pick(self, member_id: str, iid: str | None) -> Interaction:
         """The interaction a command names, or the current one; refusals say why."""
@@ -440,6 +467,15 @@ class Engine:
         if not timers:
             del self._timers[iid]
         return timer
+
+
+def _forget(index: dict[str, dict[str, None]], key: str, value: str) -> None:
+    """Take ``value`` out of ``index[key]``, and the key with its last value."""
+    values = index.get(key)
+    if values is not None:
+        values.pop(value, None)
+        if not values:
+            del index[key]
 
 
 def _age(ix: Interaction) -> tuple[float, int, str]:

@@ -115,10 +115,7 @@ class Router:
 
     def _order(self, member_id: str, kind: str | None) -> tuple[float, float, float]:
         engine = self.engine
-        if kind is None:
-            live = engine.connected_count(member_id)
-        else:
-            live = sum(1 for ix in engine.interactions_of(member_id) if ix.kind == kind)
+        live = engine.connected_count(member_id, kind)
         idle = max(engine.free_since.get(member_id, 0.0), self.offered_at.get(member_id, 0.0))
         ready = self.directory.presence(member_id).since
         if engine.core.policy.routing.choose == "fewest_interactions":

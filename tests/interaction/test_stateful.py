@@ -618,7 +618,8 @@ class InteractionsMachine(RuleBasedStateMachine):
 
     @invariant()
     def lookups_agree_with_a_scan(self) -> None:
-        """(g) INT-1: the engine's indexed look-ups equal a scan of every live interaction."""
+        """(g) INT-1: the engine's indexed look-ups (interactions, legs per kind, offers,
+        consultations, focus) equal a recount from every live interaction."""
         engine = self.core.engine
         live = sorted(engine.live.values(), key=lambda ix: int(ix.id[1:]))
         for member in MEMBERS:
@@ -629,7 +630,16 @@ class InteractionsMachine(RuleBasedStateMachine):
             assert engine.interactions_of(member, connected=False) == mine, member
             assert engine.interactions_of(member) == connected, member
             assert engine.connected_count(member) == len(connected), member
+            for kind in (*CUSTOMER_KINDS, "consultation", "im", "voicemail"):
+                of_kind = [ix for ix in connected if ix.kind == kind]
+                assert engine.connected_count(member, kind) == len(of_kind), (member, kind)
             assert engine.offers.pending_for(member) == rung, member
+        focus = memory_view(self.core)["focus"]
+        for ix in live:
+            about = [c for c in live if c.kind == "consultation" and c.parent == ix.id]
+            assert engine.consults.of_parent(ix) == about, ix.id
+            focused = sorted(m for m, iid in focus.items() if iid == ix.id)
+            assert sorted(engine.focused_on(ix.id)) == focused, ix.id
         for name in CUSTOMERS:
             who = f"customer:{name}"
             theirs = [ix for ix in live if who in ix.parties and ix.parties[who].connected]

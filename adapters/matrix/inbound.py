@@ -23,7 +23,7 @@ from adapters.matrix.convert import (
 from adapters.matrix.events import Said, read_said
 from adapters.matrix.outlet import Echo
 from adapters.matrix.places import DESK_TOPIC
-from adapters.matrix.rooms import CUSTOMER, DESK, INTERACTION, LOBBY, Room
+from adapters.matrix.rooms import CUSTOMER, DESK, INTERACTION, LOBBY, MIRROR, Room
 from bot.port import Address, CommandError, Reply
 
 if TYPE_CHECKING:
@@ -224,12 +224,15 @@ class Inbound:
                 self.outlet.reply(room, EDITED_COMMAND)
                 return
             await self.command(room, said, desk_command(said.body, self.config.command_prefix))
-        elif room.kind == INTERACTION and said.sender in self.rooms.in_room(room.room_id):
+        elif (room.kind == INTERACTION and said.sender in self.rooms.in_room(room.room_id)) or (
+            room.kind == MIRROR and said.sender == room.mxid
+        ):
             typed = interaction_command(
                 room.iid, said.body, self.config.command_prefix, edited=said.edited
             )
             said_text = typed.text.removeprefix(f"say {room.iid} ")
-            self.outlet.echo = Echo(room.iid, said_text) if said_text != typed.text else None
+            echoed = said_text != typed.text and room.kind == INTERACTION  # a whisper is not
+            self.outlet.echo = Echo(room.iid, said_text) if echoed else None
             try:
                 await self.command(room, said, typed.text, typed.context)
             finally:

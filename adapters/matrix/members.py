@@ -3,7 +3,7 @@
 After each commit that changed an interaction, its room is made if a member on Matrix now
 takes part, each member who joined the interaction is invited, each whose part is over is
 removed, the name and topic say what the room is now, and a closed interaction's room is
-left (archived).
+left (archived). Supervisors are kept by ``mirrors``: a barger is a member of the room.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from mautrix.errors import MatrixRequestError
 from mautrix.types import RoomID, UserID
 
 from adapters.matrix.convert import room_name, room_topic
+from adapters.matrix.mirrors import BARGER, Mirrors
 from adapters.matrix.rooms import interaction_key
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class Members:
         self.hs = hs
         self.places = places
         self.rooms = rooms
+        self.mirrors = Mirrors(port, places.config, hs, rooms)
 
     def wanted(self, view: InteractionView) -> set[str]:
         """The Matrix ids of the members connected to the interaction now."""
@@ -55,7 +57,9 @@ class Members:
             view = self.port.interaction_view(iid, None)
             if view is None:
                 continue
-            wanted = self.wanted(view)
+            watches = self.mirrors.watching(view)
+            await self.mirrors.sync(iid, watches)
+            wanted = self.wanted(view) | {w.mxid for w in watches if w.role == BARGER}
             room = self.rooms.get(interaction_key(iid))
             if room is None and wanted:
                 room = await self.places.interaction(iid)

@@ -6,10 +6,11 @@ rest wait behind it. Each event carries a transaction id fixed when it was queue
 retry after a lost answer is taken once by the homeserver: delivered once, never twice.
 
 An interaction's members share its room (``members`` keeps who is in it); what is for a
-member in an interaction they are not (or no longer) in goes to their desk, marked
-``(i7)``. A line for several members of one room is posted once, and a member's own words
-are not posted back into the room they were written in. Customers get their own chat,
-from the routing puppet; nothing private reaches a customer.
+member in an interaction they are not (or no longer) in goes to their mirror of it when
+they supervise it (``mirrors``), else to their desk, marked ``(i7)``. A line for several
+members of one room is posted once, and a member's own words are not posted back into the
+room they were written in. Customers get their own chat, from the routing puppet; nothing
+private reaches a customer.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from mautrix.types import EventType, RoomID
 
 from adapters.matrix.convert import content, edit_of, for_customer, for_member
 from adapters.matrix.members import Members
-from adapters.matrix.rooms import CUSTOMER, Room, interaction_key
+from adapters.matrix.rooms import CUSTOMER, Room, interaction_key, mirror_key
 from bot.port import Posted, new_ref, relaying
 
 if TYPE_CHECKING:
@@ -166,6 +167,9 @@ class Outlet:
                 and message.address in self.rooms.in_room(room.room_id)
             ):
                 return room, body
+            mirror = self.rooms.get(mirror_key(iid, message.address))
+            if mirror is not None and mirror.open:
+                return mirror, body
             body["body"] = f"({iid}) {body['body']}"
             body["formatted_body"] = f"({iid}) {body['formatted_body']}"
         return await self.places.desk(message.address), body

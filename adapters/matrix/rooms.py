@@ -14,6 +14,7 @@ DESK = "desk"
 INTERACTION = "ix"
 CUSTOMER = "customer"
 LOBBY = "lobby"
+MIRROR = "mirror"  # a supervisor's read-only view of an interaction (SUP-1, SUP-2)
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,8 @@ class Room:
 
     key: str
     room_id: str
-    kind: str  # desk, ix, customer, lobby
-    mxid: str = ""  # the member or customer it is for
+    kind: str  # desk, ix, customer, lobby, mirror
+    mxid: str = ""  # the member, customer or supervisor it is for
     iid: str = ""  # ix: the interaction; customer: the route
     speaker: str = ""  # who speaks there for backline
     shown: str = ""  # the name last set
@@ -48,6 +49,11 @@ def customer_key(mxid: str, route: str) -> str:
 def lobby_key(route: str) -> str:
     """The key of a routing lobby."""
     return f"{LOBBY}:{route}"
+
+
+def mirror_key(iid: str, mxid: str) -> str:
+    """The key of a supervisor's mirror of an interaction."""
+    return f"{MIRROR}:{iid}:{mxid}"
 
 
 class Rooms:

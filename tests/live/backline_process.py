@@ -16,7 +16,8 @@ from pathlib import Path
 from tests.support.console import RULES
 from tests.support.prosody import COMPONENT, Prosody, free_port
 
-TOML = """\
+# What every ``backline run`` in the live tests shares: its data, rules and HTTP port.
+BASE_TOML = """\
 data_dir = "{data}"
 rules_dir = "{rules}"
 log_level = "info"
@@ -28,6 +29,11 @@ port = {http}
 [console]
 enabled = false
 
+"""
+
+TOML = (
+    BASE_TOML
+    + """\
 [xmpp]
 enabled = true
 mode = "component"
@@ -36,6 +42,7 @@ secret = "{secret}"
 host = "127.0.0.1"
 port = {port}
 """
+)
 
 
 def backline_command() -> list[str]:

@@ -51,7 +51,7 @@ from bot.clock import Clock, SystemClock
 from bot.core import Core
 from bot.port import Port
 from bot.state import snapshot
-from tests.live.backline_process import BacklineProcess
+from tests.live.backline_process import BASE_TOML, BacklineProcess
 from tests.support.console import RULES
 from tests.support.prosody import env_in_ci, free_port
 
@@ -610,18 +610,9 @@ class Backline:
 
 # --- backline run, as a real process -------------------------------------------------------
 
-RUN_TOML = """\
-data_dir = "{data}"
-rules_dir = "{rules}"
-log_level = "info"
-
-[http]
-host = "127.0.0.1"
-port = {http}
-
-[console]
-enabled = false
-
+RUN_TOML = (
+    BASE_TOML
+    + """\
 [matrix]
 enabled = true
 homeserver = "{homeserver}"
@@ -630,6 +621,7 @@ as_token = "{as_token}"
 hs_token = "{hs_token}"
 retry_max = 1.0
 """
+)
 
 
 @dataclass

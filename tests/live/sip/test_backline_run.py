@@ -15,22 +15,13 @@ import urllib.request
 from pathlib import Path
 
 from tests.adapters.sip.harness import password, sip_rules
-from tests.live.backline_process import backline_command
+from tests.live.backline_process import BASE_TOML, backline_command
 from tests.support.prosody import free_port
 from tests.support.sipp import Sipp, free_udp_port
 
-TOML = """\
-data_dir = "{data}"
-rules_dir = "{rules}"
-log_level = "info"
-
-[http]
-host = "127.0.0.1"
-port = {http}
-
-[console]
-enabled = false
-
+TOML = (
+    BASE_TOML
+    + """\
 [sip]
 enabled = true
 host = "127.0.0.1"
@@ -39,6 +30,7 @@ passwords = "1001:{secret}"
 trunks = "127.0.0.1"
 voicemail_dir = "{data}/voicemail"
 """
+)
 
 
 def start(directory: Path, **values: object) -> tuple[subprocess.Popen[bytes], Path]:

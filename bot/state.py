@@ -39,6 +39,7 @@ def snapshot(store: Store) -> dict[str, Any]:
 
 
 def _interactions(store: Store) -> list[dict[str, Any]]:
+    store.flush()
     parties: dict[str, list[dict[str, Any]]] = {}
     for iid, who, role, connected in store.conn.execute(
         "SELECT interaction_id, who, role, connected FROM parties ORDER BY interaction_id, joined"

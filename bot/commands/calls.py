@@ -47,6 +47,7 @@ async def retry(core: Core, turn: Turn) -> str:
 
 def last_attempt(core: Core, turn: Turn, ref: str) -> str | None:
     """The member's latest ``call``/``im``/``consult``/``transfer``/``conference`` at ``ref``."""
+    core.store.flush()
     rows = core.store.conn.execute(
         "SELECT data FROM events WHERE kind = 'command' AND subject = ? ORDER BY id DESC LIMIT ?",
         (turn.me.ref, LOOK_BACK),

@@ -44,7 +44,8 @@ class Engine:
 
     def __init__(self, core: Core, specs: dict[str, MachineSpec]) -> None:
         self.core = core
-        self.records = Records(core.store.conn)
+        self.records = Records(core.store)
+        core.store.defer(self.records)
         self.specs = specs
         self.machines = {kind: InteractionMachine(spec) for kind, spec in specs.items()}
         self.live: dict[str, Interaction] = {}

@@ -3,30 +3,71 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from sys import intern
 from typing import Any
 
 from bot.interaction.model import Interaction, Journal, Offer, Party, PartyRole
+from bot.storage import Store
+
+PartyRow = tuple[str, str, str, int, float, int, int, str | None]
 
 
 class Records:
-    """Reads and writes interactions, focus and supervision subscriptions."""
+    """Reads and writes interactions, focus and supervision subscriptions.
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    ``save`` is deferred (``bot.storage.sqlite.Deferred``): an interaction saved three
+    times by one command is written once, as it is when the command commits, and of its
+    parties only those that changed since the last commit (the rows as committed are kept
+    per live interaction; after a rollback they are compared afresh).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.conn = store.conn
+        self._dirty: dict[str, tuple[Interaction, float]] = {}
+        self._written: dict[str, tuple[PartyRow, ...]] = {}  # parties as committed, per live id
+        self._flushed: dict[str, tuple[PartyRow, ...] | None] = {}  # ... as this transaction wrote
 
     def next_id(self) -> str:
         """A new short id: ``i1``, ``i2``, ..."""
-        self.conn.execute(
+        (value,) = self.conn.execute(
             "INSERT INTO counters (name, value) VALUES ('interaction', 1)"
-            " ON CONFLICT(name) DO UPDATE SET value = value + 1"
-        )
-        row = self.conn.execute("SELECT value FROM counters WHERE name = 'interaction'").fetchone()
-        return f"i{row[0]}"
+            " ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value"
+        ).fetchone()
+        return f"i{value}"
 
     def save(self, ix: Interaction, now: float) -> None:
-        """Write the interaction and its parties as they are now."""
+        """Write the interaction and its parties as they are now (at the latest on commit)."""
+        self._dirty[ix.id] = (ix, now)
+        if not self.conn.in_transaction:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every interaction saved since the last flush."""
+        dirty, self._dirty = self._dirty, {}
+        for ix, now in dirty.values():
+            self._write(ix, now)
+
+    def committed(self) -> None:
+        """The parties this transaction wrote are what the store now holds."""
+        for iid, rows in self._flushed.items():
+            if rows is None:
+                self._written.pop(iid, None)
+            else:
+                self._written[iid] = rows
+        self._flushed.clear()
+
+    def discard(self) -> None:
+        """The transaction (or a savepoint in it) rolled back: what it saved may not be stored.
+
+        Those interactions are compared afresh: their parties are written on their next save.
+        """
+        for iid in (*self._dirty, *self._flushed):
+            self._written.pop(iid, None)
+        self._dirty.clear()
+        self._flushed.clear()
+
+    def _write(self, ix: Interaction, now: float) -> None:
         data = {
             "customer": ix.customer,
             "mode": ix.mode,
@@ -42,23 +83,38 @@ class Records:
             " owner = excluded.owner, updated = excluded.updated, data = excluded.data",
             (ix.id, ix.kind, ix.state, ix.owner, ix.parent, ix.created, now, json.dumps(data)),
         )
-        self.conn.execute("DELETE FROM parties WHERE interaction_id = ?", (ix.id,))
+        rows = tuple(
+            (
+                ix.id,
+                p.who,
+                p.role.value,
+                int(p.connected),
+                p.joined,
+                int(p.muted),
+                int(p.done),
+                p.about,
+            )
+            for p in ix.parties.values()
+        )
+        stored = self._flushed[ix.id] if ix.id in self._flushed else self._written.get(ix.id)
+        if rows == stored:
+            return
+        self._flushed[ix.id] = rows if ix.live else None  # a closed one is never compared again
+        if stored is None:  # never compared: whatever the store holds is replaced
+            self.conn.execute("DELETE FROM parties WHERE interaction_id = ?", (ix.id,))
+            changed = rows
+        else:
+            changed = tuple(set(rows) - set(stored))
+            gone = {row[1] for row in stored} - {row[1] for row in rows}
+            self.conn.executemany(
+                "DELETE FROM parties WHERE interaction_id = ? AND who = ?",
+                [(ix.id, who) for who in gone],
+            )
         self.conn.executemany(
-            "INSERT INTO parties (interaction_id, who, role, connected, joined, muted, done, about)"
+            "INSERT OR REPLACE INTO parties"
+            " (interaction_id, who, role, connected, joined, muted, done, about)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    ix.id,
-                    p.who,
-                    p.role.value,
-                    int(p.connected),
-                    p.joined,
-                    int(p.muted),
-                    int(p.done),
-                    p.about,
-                )
-                for p in ix.parties.values()
-            ],
+            changed,
         )
 
     def load_one(self, journal: Journal, iid: str) -> Interaction | None:
@@ -74,6 +130,7 @@ class Records:
         return self._load(journal, where, params)
 
     def _load(self, journal: Journal, where: str, params: list[str]) -> list[Interaction]:
+        self.store.flush()
         parties: dict[str, dict[str, Party]] = {}
         for iid, name, role, connected, joined, muted, done, about in self.conn.execute(
             "SELECT p.interaction_id, p.who, p.role, p.connected, p.joined, p.muted, p.done,"
@@ -107,6 +164,7 @@ class Records:
 
     def focus(self) -> dict[str, str]:
         """Every member's current interaction."""
+        self.store.flush()
         return dict(self.conn.execute("SELECT member_id, interaction_id FROM focus").fetchall())
 
     def subscribe(self, supervisor: str, agent: str, mode: str, now: float) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -18,6 +19,20 @@ from bot.storage.checkpoint import Checkpointer
 from bot.storage.migrations import MIGRATIONS
 
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
+EventRow = tuple[float, str, str | None, str | None, str]
+
+
+class Deferred(Protocol):
+    """Writes kept in memory during a transaction and written once, just before it commits."""
+
+    def flush(self) -> None:
+        """Write what is pending."""
+
+    def committed(self) -> None:
+        """What was flushed is now stored for good."""
+
+    def discard(self) -> None:
+        """Forget what is pending and what was flushed: the transaction rolled back."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,11 @@ class Store:
 
     A single asyncio lock (``lock``) serialises command handling so one open transaction
     never interleaves with another on the shared connection.
+
+    Inside a transaction, events (and the writes of every registered ``Deferred``) wait in
+    memory and are written together just before ``COMMIT``: a command that appends five
+    events costs one ``executemany``, not five statements. Reads that need them
+    (``events()``, or anyone calling ``flush()`` first) see them; a rollback forgets them.
     """
 
     def __init__(self, path: Path | str, *, synchronous: Synchronous = "NORMAL") -> None:
@@ -58,6 +78,9 @@ class Store:
             conn.execute("PRAGMA wal_autocheckpoint = 0")
             self.checkpointer = Checkpointer(self.path)
         self.lock = asyncio.Lock()
+        self._events: list[EventRow] = []
+        self._deferred: list[Deferred] = []
+        self._savepoints = itertools.count(1)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -67,9 +90,61 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Run the block atomically; nested blocks become savepoints."""
-        with self.db.atomic():
+        """Run the block atomically; nested blocks become savepoints.
+
+        Deferred writes are flushed before ``COMMIT`` (and around a savepoint, so rolling
+        one back forgets exactly what was written inside it).
+        """
+        conn = self.conn
+        if conn.in_transaction:
+            yield from self._savepoint(conn)
+            return
+        conn.execute("BEGIN")
+        try:
             yield
+            self.flush()
+        except BaseException:
+            self._discard()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        for writer in self._deferred:
+            writer.committed()
+
+    def _savepoint(self, conn: sqlite3.Connection) -> Iterator[None]:
+        name = f"backline_{next(self._savepoints)}"
+        self.flush()
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+            self.flush()
+        except BaseException:
+            self._discard()
+            if conn.in_transaction:  # a RAISE(ROLLBACK) may have ended it all
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        conn.execute(f"RELEASE SAVEPOINT {name}")
+
+    def defer(self, writer: Deferred) -> None:
+        """Have ``writer`` flushed before each commit and discarded on each rollback."""
+        self._deferred.append(writer)
+
+    def flush(self) -> None:
+        """Write every deferred write now (a read that must see them calls this first)."""
+        for writer in self._deferred:
+            writer.flush()
+        if self._events:
+            rows, self._events = self._events, []
+            self.conn.executemany(
+                "INSERT INTO events (at, kind, actor, subject, data) VALUES (?, ?, ?, ?, ?)", rows
+            )
+
+    def _discard(self) -> None:
+        for writer in self._deferred:
+            writer.discard()
+        self._events.clear()
 
     def migrate(self, migrations: Migrations) -> None:
         """Apply a component's own numbered migrations (an adapter's tables)."""
@@ -91,18 +166,17 @@ class Store:
         actor: str | None = None,
         subject: str | None = None,
         data: dict[str, Any] | None = None,
-    ) -> int:
-        """Append one event and return its id."""
-        cursor = self.conn.execute(
-            "INSERT INTO events (at, kind, actor, subject, data) VALUES (?, ?, ?, ?, ?)",
-            (at, kind, actor, subject, json.dumps(data or {}, sort_keys=True)),
-        )
-        return int(cursor.lastrowid or 0)
+    ) -> None:
+        """Append one event; inside a transaction it is written just before the commit."""
+        self._events.append((at, kind, actor, subject, json.dumps(data or {}, sort_keys=True)))
+        if not self.conn.in_transaction:
+            self.flush()
 
     def events(
         self, *, subject: str | None = None, kind: str | None = None, after: int = 0
     ) -> list[Event]:
         """Return events in order, optionally for one subject or of one kind."""
+        self.flush()
         where, params = ["id > ?"], [after]
         if subject is not None:
             where.append("subject = ?")

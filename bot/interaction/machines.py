@@ -13,9 +13,10 @@ event queue exists only while one of its transitions runs.
 
 A trigger passes through about a dozen callback lists (prepare, conditions, before, enter,
 exit, after, ...), most of them empty; ``AsyncMachine`` gathers each list as concurrent
-tasks, a future per list. The callbacks machine files may name (``CALLBACKS``) are plain
-functions, so ``InteractionMachine`` runs each list in order instead: the same calls in the
-same order, at a little more than half the cost of a trigger.
+tasks, a future per list, and registers the running task so a later transition can cancel
+callbacks still awaiting. The callbacks machine files may name (``CALLBACKS``) are plain
+functions that never await, so ``InteractionMachine`` runs each list in order and has
+nothing to cancel: the same calls in the same order, at a little more than half the cost.
 """
 
 from __future__ import annotations
@@ -245,6 +246,13 @@ class InteractionMachine(AsyncMachine):
     ) -> list[bool | None]:
         """Run the callables in order and collect their results (conditions, mostly)."""
         return [await func() for func in callables]
+
+    async def process_context(self, func: Callable[[], Awaitable[None]], model: object) -> bool:
+        """Run a trigger through the model's queue; no task bookkeeping (nothing to cancel)."""
+        return await self._process_async(func, model)
+
+    async def cancel_running_transitions(self, model: object, msg: str | None = None) -> None:
+        """Callbacks never await, so no transition of ours is ever left running."""
 
     async def fire(self, model: object, trigger: str) -> bool:
         """Run ``trigger`` on ``model``: what transitions' bound ``model.trigger`` does."""

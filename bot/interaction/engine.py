@@ -60,6 +60,9 @@ class Engine:
         self._offered: dict[str, Interaction] = {}  # saved with an offer (re-checked on read)
         # "@bob" → kind → live interactions of that kind he is connected to
         self._connected: dict[str, dict[str, int]] = {}
+        # "@bob" → ids of the live interactions he is connected to now (is_busy, voice legs):
+        # an agent who never marks done keeps many live ones he has left, never walked here
+        self._connected_to: dict[str, dict[str, None]] = {}
         self._consults: dict[str, dict[str, None]] = {}  # interaction id → its consultations
         self._timers: dict[str, dict[str, Timer]] = {}  # id → timer name → timer
         self.free_since: dict[str, float] = {}
@@ -91,6 +94,7 @@ class Engine:
                 self.cancel_timers(ix)
         if only is None:  # everything is read again: so are the indexes
             self._by_party, self._offered, self._connected, self._consults = {}, {}, {}, {}
+            self._connected_to = {}
         for ix in self.records.load_live(self, only):
             self.machines[ix.kind].add_model(ix, initial=ix.state)
             self.live[ix.id] = ix
@@ -181,7 +185,7 @@ class Engine:
         for who, party in ix.parties.items():
             self._by_party.setdefault(who, {})[ix.id] = None
             if party.connected:
-                self._count(who, ix.kind, 1)
+                self._count(who, ix, 1)
         if ix.offer is not None:
             self._offered[ix.id] = ix
         if ix.kind == "consultation" and ix.parent:
@@ -190,20 +194,24 @@ class Engine:
     def _unindex(self, ix: Interaction) -> None:
         for who, party in ix.parties.items():
             if party.connected:
-                self._count(who, ix.kind, -1)
+                self._count(who, ix, -1)
             _forget(self._by_party, who, ix.id)
         self._offered.pop(ix.id, None)
         if ix.parent:
             _forget(self._consults, ix.parent, ix.id)
 
-    def _count(self, who: str, kind: str, step: int) -> None:
-        """Count one more (``step`` 1) or one fewer (-1) connected leg of ``who``."""
+    def _count(self, who: str, ix: Interaction, step: int) -> None:
+        """One more (``step`` 1) or one fewer (-1) connected leg of ``who``: on ``ix``."""
         kinds = self._connected.setdefault(who, {})
-        kinds[kind] = kinds.get(kind, 0) + step
-        if not kinds[kind]:
-            del kinds[kind]
+        kinds[ix.kind] = kinds.get(ix.kind, 0) + step
+        if not kinds[ix.kind]:
+            del kinds[ix.kind]
             if not kinds:
                 del self._connected[who]
+        if step > 0:
+            self._connected_to.setdefault(who, {})[ix.id] = None
+        else:
+            _forget(self._connected_to, who, ix.id)
 
     # -- creating and triggering -------------------------------------------------
 
@@ -261,7 +269,7 @@ class Engine:
         if not party.connected:  # a new leg starts unmuted (CNF-2)
             party.muted = False
             if self.live.get(ix.id) is ix:
-                self._count(who, ix.kind, 1)
+                self._count(who, ix, 1)
         party.role, party.connected, party.done = role, True, False
         if party.member_id:
             self.refresh_load(party.member_id)
@@ -275,7 +283,7 @@ class Engine:
             return
         party.connected = False
         if self.live.get(ix.id) is ix:
-            self._count(who, ix.kind, -1)
+            self._count(who, ix, -1)
         party.done = done or party.role not in HANDLERS
         self.event(ix, "left", {"who": who, "role": party.role.value})
         if party.member_id:
@@ -297,10 +305,8 @@ class Engine:
     def _legs(self, member_id: str, *, connected: bool = True) -> Iterator[Interaction]:
         """``interactions_of`` in no order (nothing sorted when order does not matter)."""
         who = f"@{member_id}"
-        for iid in self._by_party.get(who, ()):
-            ix = self.live.get(iid)
-            if ix is not None and (p := ix.parties.get(who)) and (p.connected or not connected):
-                yield ix
+        for iid in (self._connected_to if connected else self._by_party).get(who, ()):
+            yield self.live[iid]  # both indexes are exact (the stateful test checks them)
 
     def voice_legs(self, member_id: str) -> Iterator[Interaction]:
         """Live calls and voice consultations the member is connected to, in no order."""

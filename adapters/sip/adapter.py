@@ -3,7 +3,9 @@
 ``transactions`` carries messages (UDP and TCP, timers A to K, 400 for malformed input,
 floods bounded per source), ``registrar`` authenticates phones, ``numbering`` turns a
 dialled number into a backline target and ``calls`` keeps the legs in line with the
-engine. This module answers what arrives outside a dialog and hands the rest on.
+engine. This module answers what arrives outside a dialog and hands the rest on: a
+customer's call, or a member's phone (authenticated, also from a trunk address it
+registered from) dialling while on a call, which is their consultation.
 """
 
 from __future__ import annotations
@@ -123,6 +125,8 @@ class SipAdapter:
 
     async def invite(self, msg: Message, tx: ServerTransaction) -> None:
         """A new call: from a trunk peer, or from a member's authenticated phone."""
+        if self.calls.invited_again(msg, tx):
+            return
         target = self.route(uri_user(msg.uri))
         if target == "voicemail":  # a member's own mailbox: always their credentials
             user = self.digest.user(msg)
@@ -131,17 +135,19 @@ class SipAdapter:
                 return
             await self.calls.listen(msg, tx, user)
             return
-        if tx.source.host not in self.trunks:
-            user = self.digest.user(msg)
-            if user is None:
-                tx.respond(self.digest.challenge(msg))
-                return
-            if self.port.member(user) is None:
-                tx.respond(response(msg, 403, "not a member's phone", to_tag=tag()))
-                return
+        phone = tx.source.host not in self.trunks or self.registrar.phone_at(tx.source) is not None
+        user = self.digest.user(msg) if phone else None
+        if phone and user is None:
+            tx.respond(self.digest.challenge(msg))
+            return
+        if user is not None and self.port.member(user) is None:
+            tx.respond(response(msg, 403, "not a member's phone", to_tag=tag()))
+            return
         if target is None:
             tx.respond(response(msg, 404, to_tag=tag()))
             return
+        if user is not None and await self.calls.phone.consult(msg, tx, user, target):
+            return  # a member on a call dialled a colleague: their consultation
         if target.startswith("@") and (status := self._unavailable(target[1:])):
             tx.respond(response(msg, status, to_tag=tag()))
             return

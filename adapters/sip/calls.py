@@ -4,9 +4,11 @@ The engine owns the state; this module makes the legs follow it. ``sync`` reads 
 touched call (``Port.voice``) and brings the dialogs in line: a ringing offer rings the
 member's registered phone, a connected member without a leg is called, a customer whose
 call is taken gets its ``200 OK``, parties no longer connected are hung up, and the media
-``hears`` sets come from ``hearing``. What phones do comes back as the member's commands
-(``accept``, ``decline``, ``hold``, ``resume``, ``end``/``leave``, ``transfer``), refused
-with a SIP error when the rules refuse it.
+``hears`` sets come from ``hearing``. Customers' INVITEs become arrivals, a BYE (or a 2xx
+never ACKed) the party leaving. ``ringing`` rings members' phones (their ``accept`` and
+``decline``); ``phone_actions`` turns what a phone does in its dialogs into the member's
+commands (``hold``, ``resume``, ``consult``, ``transfer``), refused with a SIP error when
+the rules refuse it.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from adapters.sip.dialogs import Dialog, Dialogs, inbound, outbound, target_of
+from adapters.sip.dialogs import Dialog, Dialogs, inbound
 from adapters.sip.hearing import hearing
 from adapters.sip.media import RtpPeer
 from adapters.sip.media_api import Media
-from adapters.sip.message import Message, address, response, uri_user
+from adapters.sip.message import Message, address, response
+from adapters.sip.phone_actions import PhoneActions
 from adapters.sip.registrar import Registrar
+from adapters.sip.ringing import Ringer
 from adapters.sip.sdp import NotAcceptable, Remote, answer_direction, describe, parse_offer
 from adapters.sip.transactions import ServerTransaction, Stack, tag
 from adapters.sip.voicemail import Listener, Recorder
@@ -32,19 +35,6 @@ from bot.port import Address, CommandError, Port, VoiceCall, new_ref
 log = logging.getLogger("backline.sip")
 PLATFORM = "sip"
 ENDED = ("wrapup", "closed", "ended")
-DECLINES = (486, 600, 603)
-
-
-@dataclass
-class Ringing:
-    """An INVITE we sent to a member's phone, not answered yet."""
-
-    dialog: Dialog
-    member: str
-    iid: str
-    task: asyncio.Task[None] | None = None
-    cancelled: bool = False
-    answered: bool = False  # the phone said 200: the member's accept is on its way
 
 
 class Calls:
@@ -67,7 +57,6 @@ class Calls:
         self.media = media
         self.registrar = registrar
         self.dialogs = Dialogs()
-        self.ringing: dict[str, Ringing] = {}  # by member id
         self.tracked: set[str] = set()  # interactions with legs
         self.customer_invites: dict[str, ServerTransaction] = {}  # by party, until answered
         self.rtp_ports: dict[str, int] = {}  # by media leg
@@ -75,7 +64,9 @@ class Calls:
         self.mixed: dict[str, frozenset[str]] = {}  # by leg: the legs it was last told it hears
         self.last_refusal = ""  # the engine's reason for the last refused phone command
         self.recorder = recorder
-        self.listener = Listener(port, media, self._command, self._spawn)
+        self.listener = Listener(port, media, self.command, self._spawn)
+        self.phone = PhoneActions(self)
+        self.ringer = Ringer(self)
         self._queue: asyncio.Queue[frozenset[str]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._worker: asyncio.Task[None] | None = None
@@ -127,6 +118,7 @@ class Calls:
         calls = await self.voice.calls(sorted(self.tracked))
         for call in calls.values():
             await self._customer(call)
+        await self.phone.follow(calls)
         await self._members(list(calls.values()))
         self._mix(list(calls.values()))
         self.tracked -= {iid for iid, c in calls.items() if not c.live or c.state in ENDED}
@@ -143,16 +135,16 @@ class Calls:
             del self.customer_invites[call.customer]
             pending.respond(self._refusal(pending.request, call, dialog))
             if dialog is not None:
-                await self._close(dialog)
+                await self.close(dialog)
         elif over and dialog is not None and not self.recorder.recording(dialog):
             message = self.voice.left_message(call.iid) if dialog.answer else None
             if message is not None:  # sent to voicemail (TRF-6): the caller leaves a message
                 self.recorder.start(dialog, message)
             else:
-                await self._hang_up(dialog)
+                await self.hang_up(dialog)
         elif pending is not None and dialog is not None and self._answered(call):
             del self.customer_invites[call.customer]
-            self._answer(pending, dialog)
+            self.answer(pending, dialog)
             if call.state == "recording":  # a call to vm:BOX: the message is the recording
                 self.recorder.start(dialog, None)
 
@@ -171,14 +163,15 @@ class Calls:
             status = 486 if found.presence.startswith("busy") else 480
         return response(request, status, to_tag=dialog.local_tag if dialog else tag())
 
-    def _answer(self, tx: ServerTransaction, dialog: Dialog) -> None:
+    def answer(self, tx: ServerTransaction, dialog: Dialog) -> None:
         """Send the caller our 200 OK with SDP, retransmitted until the ACK (§13.3.1.4)."""
-        ok = self._ok(tx.request, dialog)
+        ok = self.ok(tx.request, dialog)
         dialog.answer = ok
         tx.respond(ok)
         self._spawn(self._until_acked(dialog, ok))
 
-    def _ok(self, request: Message, dialog: Dialog, remote: Remote | None = None) -> Message:
+    def ok(self, request: Message, dialog: Dialog, remote: Remote | None = None) -> Message:
+        """Our 200 OK to an INVITE in ``dialog``, with our SDP (answering ``remote``)."""
         ok = response(request, 200, to_tag=dialog.local_tag)
         ok.add("Contact", f"<sip:backline@{self.stack.host}:{self.stack.port}>")
         ok.add("Content-Type", "application/sdp")
@@ -197,9 +190,10 @@ class Calls:
             waited += interval
             if dialog.confirmed or dialog.ended:
                 return
-            if waited >= 64 * self.stack.timers.t1:
+            if waited >= 64 * self.stack.timers.t1:  # §13.3.1.4: end the session with a BYE
                 log.info("sip: no ACK for %s; hanging up", dialog.call_id)
-                await self._hang_up(dialog)
+                await self.hang_up(dialog)
+                await self._bye(dialog)  # and the engine hears that the party is gone
                 return
             if dialog.peer.transport == "UDP":
                 self.stack.send(ok, dialog.peer)
@@ -221,21 +215,25 @@ class Calls:
             for leg in c.legs
             if leg.connected and leg.member
         }
-        for member, ring in list(self.ringing.items()):
+        for member, ring in list(self.ringer.ringing.items()):
             if (member, ring.iid) not in rings and member not in up and not ring.answered:
-                self._cancel(ring)
-        for member, iid in sorted(rings):
-            if member not in self.ringing and self.dialogs.of(f"@{member}") is None:
-                self._ring(member, iid, offer=True)
-        for member in sorted(up):
-            if member not in self.ringing and self.dialogs.of(f"@{member}") is None:
-                iid = next(c.iid for c in calls if c.leg(f"@{member}"))
-                self._ring(member, iid, offer=False)
-        for dialog in self.dialogs.all():
+                self.ringer.cancel(ring)
+        for dialog in self.dialogs.all():  # first: a call that just ended frees the phone
             phone = dialog.who[1:] if dialog.who.startswith("@") else None
-            busy = dialog.referring or dialog.leg in self.listener.sessions
+            busy = (
+                dialog.referring
+                or dialog.leg in self.listener.sessions
+                or phone in self.ringer.ringing
+            )
             if phone is not None and phone not in up and dialog.confirmed and not busy:
-                await self._hang_up(dialog)
+                await self.hang_up(dialog)
+        for member, iid in sorted(rings):  # ... for the waiting call offered to it now
+            if member not in self.ringer.ringing and self.dialogs.of(f"@{member}") is None:
+                self.ringer.ring(member, iid, offer=True)
+        for member in sorted(up):
+            if member not in self.ringer.ringing and self.dialogs.of(f"@{member}") is None:
+                iid = next(c.iid for c in calls if c.leg(f"@{member}"))
+                self.ringer.ring(member, iid, offer=False)
 
     def _on(self, member: str | None) -> bool:
         """Whether the member's phone is answered (a confirmed leg)."""
@@ -247,8 +245,13 @@ class Calls:
         plan = hearing(calls)
         legs: dict[str, list[str]] = {}
         for dialog in self.dialogs.all():
-            if dialog.confirmed or dialog.answer is not None:
-                legs.setdefault(dialog.who, []).append(dialog.leg)
+            if not (dialog.confirmed or dialog.answer is not None):
+                continue
+            if dialog.who.startswith("@") and dialog.remote and dialog.remote.on_hold:
+                self.media.hears(dialog.leg, ())  # the phone holds this leg: out of the mix
+                self.mixed[dialog.leg] = frozenset()
+                continue
+            legs.setdefault(dialog.who, []).append(dialog.leg)
         for who, names in legs.items():
             sources = [leg for heard in plan.hears.get(who, ()) for leg in legs.get(heard, [])]
             for name in names:
@@ -261,71 +264,7 @@ class Calls:
                 self.media.hears(name, sources)
                 self.mixed[name] = frozenset(sources)
 
-    # -- ringing a member's phone ---------------------------------------------------------
-
-    def _ring(self, member: str, iid: str, *, offer: bool) -> None:
-        handle = self.port.handle_of(member)
-        binding = self.registrar.binding(handle) if handle else None
-        if handle is None or binding is None:
-            return  # not on a phone now: the offer rings on chat only
-        log.info("sip: ringing @%s for %s", member, iid)
-        caller = self.voice.call(iid)
-        name = caller.customer.split(":", 1)[1] if caller and caller.customer else "backline"
-        dialog = outbound(
-            self.stack,
-            binding.contact,
-            target_of(binding.contact, binding.source),
-            who=f"@{member}",
-            iid=iid,
-            caller=name,
-        )
-        ring = Ringing(dialog, member, iid)
-        self.ringing[member] = ring
-        ring.task = self._spawn(self._call_phone(ring, handle, offer=offer))
-
-    async def _call_phone(self, ring: Ringing, handle: str, *, offer: bool) -> None:
-        dialog = ring.dialog
-        rtp = await self.media.open_leg(dialog.leg)
-        self.rtp_ports[dialog.leg] = rtp
-        invite = dialog.request(self.stack, "INVITE", describe(self.stack.host, rtp))
-        dialog.invite = invite
-        self.dialogs.add(dialog)
-        final = await self.stack.request(invite, dialog.peer)
-        ring.answered = final.status < 300 and not ring.cancelled
-        if final.status >= 300:
-            log.info("sip: phone of @%s answered %d for %s", ring.member, final.status, ring.iid)
-        if not ring.answered and self.ringing.get(ring.member) is ring:
-            del self.ringing[ring.member]
-        if final.status >= 300 or ring.cancelled:
-            if 200 <= final.status < 300:  # answered as we cancelled: hang it up
-                self._confirm(dialog, final)
-                self._spawn(self.stack.request(dialog.request(self.stack, "BYE"), dialog.peer))
-            await self._close(dialog)
-            if offer and final.status in DECLINES and not ring.cancelled:
-                await self._command(handle, f"decline {ring.iid}")
-            return
-        self._confirm(dialog, final)
-        try:
-            if offer:
-                outcome = await self._command(handle, f"accept {ring.iid}")
-                if outcome != "ok":
-                    await self._hang_up(dialog)
-        finally:
-            if self.ringing.get(ring.member) is ring:
-                del self.ringing[ring.member]
-            self.changed(frozenset({ring.iid}))
-
-    def _confirm(self, dialog: Dialog, final: Message) -> None:
-        """Our INVITE was answered: ACK it, learn the peer's tag, target and SDP."""
-        dialog.remote_tag = final.to_tag
-        contact = address(final.get("Contact"))[1]
-        if contact:
-            dialog.remote_target = contact
-        dialog.confirmed = True
-        self.stack.send(dialog.ack(self.stack, dialog.local_cseq), dialog.peer)
-        self._connect(dialog, final.body)
-
-    def _connect(self, dialog: Dialog, body: bytes) -> bool:
+    def connect(self, dialog: Dialog, body: bytes) -> bool:
         """Point the leg's RTP at what the peer's SDP says; False if it is unacceptable."""
         try:
             remote = parse_offer(body)
@@ -345,15 +284,7 @@ class Calls:
         """The media side's ``RtpPeer`` for a remote description."""
         return RtpPeer(remote.host, remote.port, remote.payload_type, remote.dtmf_payload_type)
 
-    def _cancel(self, ring: Ringing) -> None:
-        ring.cancelled = True
-        del self.ringing[ring.member]
-        self.dialogs.drop(ring.dialog)  # the member may be rung again at once
-        invite = ring.dialog.invite
-        if invite is not None:
-            self._spawn(self.stack.cancel(invite, ring.dialog.peer))
-
-    async def _hang_up(self, dialog: Dialog) -> None:
+    async def hang_up(self, dialog: Dialog) -> None:
         """BYE a confirmed leg (or 487 one still being set up), then close its media."""
         if dialog.ended:
             return
@@ -361,16 +292,17 @@ class Calls:
         if dialog.confirmed or dialog.answer is not None:
             bye = dialog.request(self.stack, "BYE")
             self._spawn(self.stack.request(bye, dialog.peer))
-        await self._close(dialog)
+        await self.close(dialog)
 
-    async def _close(self, dialog: Dialog) -> None:
+    async def close(self, dialog: Dialog) -> None:
+        """Forget the dialog and close its media (no signalling)."""
         self.dialogs.drop(dialog)
         self.music.discard(dialog.leg)
         self.mixed.pop(dialog.leg, None)
         if self.rtp_ports.pop(dialog.leg, None) is not None:
             await self.media.close_leg(dialog.leg)
 
-    async def _command(self, handle: str, text: str) -> str | None:
+    async def command(self, handle: str, text: str) -> str | None:
         """Run a member's command; its outcome (``ok``, ``refused``…), None if it failed."""
         try:
             reply = await self.port.command(handle, text)
@@ -396,13 +328,13 @@ class Calls:
         caller = Address(PLATFORM, uri.split(";", 1)[0])
         self.rtp_ports[dialog.leg] = await self.media.open_leg(dialog.leg)
         dialog.remote = remote
-        self._connect(dialog, msg.body)
+        self.connect(dialog, msg.body)
         try:
             iid = await self.port.customer_arrived(
                 caller, "voice", target, display=display or caller.address.split("@")[0]
             )
         except CommandError as exc:
-            await self._close(dialog)
+            await self.close(dialog)
             tx.respond(response(msg, 480, str(exc)[:80], to_tag=dialog.local_tag))
             return
         call = self.voice.call(iid)
@@ -419,25 +351,25 @@ class Calls:
         dialog = inbound(msg, tx.source)
         dialog.who = f"@{handle}"
         self.rtp_ports[dialog.leg] = await self.media.open_leg(dialog.leg)
-        if not self._connect(dialog, msg.body):
-            await self._close(dialog)
+        if not self.connect(dialog, msg.body):
+            await self.close(dialog)
             tx.respond(response(msg, 488, to_tag=dialog.local_tag))
             return
         reply = await self.port.command(handle, "voicemail")
         if reply.outcome != "ok" or not reply.touched:
-            await self._close(dialog)
+            await self.close(dialog)
             tx.respond(response(msg, 403, reply.text[:80], to_tag=dialog.local_tag))
             return
         dialog.iid = sorted(reply.touched)[0]
         self.dialogs.add(dialog)
         self.listener.open(dialog, handle, dialog.iid, locked="PIN" in reply.text)
-        self._answer(tx, dialog)
+        self.answer(tx, dialog)
 
     def _digit(self, leg: str, digit: str) -> None:
         self.listener.digit(leg, digit)
 
     def cancelled(self, tx: ServerTransaction) -> None:
-        """The caller gave up before the call was answered."""
+        """The caller (or a consulting phone) gave up before the call was answered."""
         for who, pending in list(self.customer_invites.items()):
             if pending is tx:
                 del self.customer_invites[who]
@@ -445,12 +377,22 @@ class Calls:
                 tx.respond(response(tx.request, 487, to_tag=dialog.local_tag if dialog else tag()))
                 if dialog is not None:
                     self._spawn(self._caller_left(dialog))
+        self.phone.cancelled(tx)
 
     async def _caller_left(self, dialog: Dialog) -> None:
-        await self._close(dialog)
+        await self.close(dialog)
         _, uri = address(dialog.remote_uri)
         with contextlib.suppress(CommandError):  # the call had ended already
             await self.port.customer_left(Address(PLATFORM, uri.split(";", 1)[0]))
+
+    def invited_again(self, msg: Message, tx: ServerTransaction) -> bool:
+        """A retransmitted INVITE we already answered (§17.2.1): the 2xx again, no new call."""
+        dialog = self.dialogs.invited(msg)
+        if dialog is None:
+            return False
+        if dialog.answer is not None and not dialog.ended:
+            tx.respond(dialog.answer)
+        return True
 
     def acked(self, msg: Message) -> bool:
         """An ACK for a 2xx of ours; False when no dialog knows it."""
@@ -459,7 +401,7 @@ class Calls:
             return False
         dialog.confirmed = True
         if msg.body and dialog.remote is None:
-            self._connect(dialog, msg.body)
+            self.connect(dialog, msg.body)
         return True
 
     def answered_again(self, msg: Message) -> bool:
@@ -484,26 +426,26 @@ class Calls:
             tx.respond(response(msg, 200))
             await self._bye(dialog)
         elif msg.method == "INVITE":
-            await self._reinvite(msg, tx, dialog)
+            await self.phone.reinvite(msg, tx, dialog)
         elif msg.method == "REFER":
-            await self._refer(msg, tx, dialog)
+            await self.phone.refer(msg, tx, dialog)
         elif msg.method in ("INFO", "UPDATE", "NOTIFY"):
             tx.respond(response(msg, 200))
         else:
             tx.respond(response(msg, 405))
 
     async def _bye(self, dialog: Dialog) -> None:
-        """A party hung up: the customer left, or the member ends or leaves their calls."""
+        """A party hung up (or never ACKed): the customer left, or the member ends their calls."""
         if self.recorder.recording(dialog):
             kept = await self.recorder.finish(dialog)
-            await self._close(dialog)
+            await self.close(dialog)
             await self._caller_left(dialog)
             message = kept[0] if kept else None
             message = message if message is not None else self.voice.left_message(dialog.iid)
             if kept is not None and message is not None:
                 await self.voice.recorded(message, str(kept[1]), kept[2])
             return
-        await self._close(dialog)
+        await self.close(dialog)
         if not dialog.who.startswith("@"):
             await self._caller_left(dialog)
             return
@@ -514,87 +456,15 @@ class Calls:
         handle = self.port.handle_of(member)
         if handle is None:
             return
-        for iid in sorted(self.tracked, reverse=True):  # consultations first
+        own = self.phone.call_of(dialog) if self.dialogs.mine(dialog.who) else None
+        carried = [own] if own else sorted(self.tracked, reverse=True)  # consultations first
+        for iid in carried:  # a phone with another leg up hangs up only this leg's call
             call = self.voice.call(iid)
             leg = call.leg(dialog.who) if call else None
             if call is None or leg is None or not leg.connected or call.state in ENDED:
                 continue
             verb = "end" if call.kind == "consultation" or leg.role == "owner" else "leave"
-            await self._command(handle, f"{verb} {iid}")
-
-    async def _reinvite(self, msg: Message, tx: ServerTransaction, dialog: Dialog) -> None:
-        """A new offer in a dialog: a phone's hold (sendonly/inactive) or resume."""
-        try:
-            remote = parse_offer(msg.body) if msg.body else dialog.remote
-        except NotAcceptable as exc:
-            tx.respond(response(msg, 488, str(exc)))
-            return
-        if remote is None:
-            tx.respond(response(msg, 488, "no SDP"))
-            return
-        was_held = dialog.remote.on_hold if dialog.remote else False
-        if dialog.who.startswith("@") and remote.on_hold != was_held:
-            handle = self.port.handle_of(dialog.who[1:]) or ""
-            verb = "hold" if remote.on_hold else "resume"
-            call = self._call_of(dialog)
-            outcome = await self._command(handle, f"{verb} {call}" if call else verb)
-            if outcome != "ok":
-                tx.respond(response(msg, 403, self.last_refusal[:80] or "refused"))
-                return
-        if msg.body:
-            self._connect(dialog, msg.body)
-        tx.respond(self._ok(msg, dialog, remote))
-
-    def _call_of(self, dialog: Dialog) -> str | None:
-        """The customer call the member's leg is connected to, if any."""
-        for iid in sorted(self.tracked):
-            call = self.voice.call(iid)
-            leg = call.leg(dialog.who) if call else None
-            if call and call.kind == "voice" and leg is not None and leg.connected:
-                return iid
-        return None
-
-    async def _refer(self, msg: Message, tx: ServerTransaction, dialog: Dialog) -> None:
-        """A phone's REFER (RFC 3515): a blind transfer, or an attended one with Replaces.
-
-        With ``Replaces`` (RFC 3891) it completes the member's consultation. Progress goes
-        back as NOTIFY ``message/sipfrag``; a transfer the rules refuse ends in a 603.
-        """
-        handle = self.port.handle_of(dialog.who[1:]) if dialog.who.startswith("@") else None
-        refer_to = address(msg.get("Refer-To"))[1]
-        if handle is None or not refer_to:
-            tx.respond(response(msg, 403 if handle is None else 400, "cannot transfer this leg"))
-            return
-        uri, _, headers = refer_to.partition("?")
-        replaces = "replaces=" in headers.lower()
-        target = self.route(uri_user(uri))
-        if target is None and not replaces:
-            tx.respond(response(msg, 404, "no such number"))
-            return
-        tx.respond(response(msg, 202))
-        dialog.referring = True
-        try:
-            await self._notify(dialog, "SIP/2.0 100 Trying", active=True)
-            text = "transfer" if replaces else f"transfer now {target}"
-            outcome = await self._command(handle, text)
-            final = "SIP/2.0 200 OK" if outcome == "ok" else "SIP/2.0 603 Declined"
-            await self._notify(dialog, final, active=False)
-        finally:
-            dialog.referring = False
-            self.changed(frozenset({dialog.iid}))
-
-    async def _notify(self, dialog: Dialog, fragment: str, *, active: bool) -> None:
-        """One NOTIFY of a REFER's implicit subscription."""
-        state = "active;expires=60" if active else "terminated;reason=noresource"
-        notify = dialog.request(
-            self.stack,
-            "NOTIFY",
-            f"{fragment}\r\n".encode(),
-            Event="refer",
-            Subscription_State=state,
-        )
-        notify.set("Content-Type", "message/sipfrag;version=2.0")
-        await self.stack.request(notify, dialog.peer)
+            await self.command(handle, f"{verb} {iid}")
 
     # -- helpers ------------------------------------------------------------------------
 

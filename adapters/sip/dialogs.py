@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from adapters.sip.message import Message, address, params, uri_host
 from adapters.sip.sdp import Remote
@@ -121,25 +122,72 @@ def target_of(contact: str, fallback: Source) -> Source:
     return Source(host, port, "TCP" if transport == "TCP" and stream else "UDP", stream)
 
 
+@dataclass(frozen=True)
+class Replaces:
+    """A ``Replaces`` header (RFC 3891): the dialog it names, as its recipient sees it."""
+
+    call_id: str
+    to_tag: str  # the recipient's (our) tag
+    from_tag: str  # the other side's tag
+
+
+def replaces_of(refer_to: str) -> Replaces | None:
+    """The ``Replaces`` embedded in a Refer-To URI (``?Replaces=…``); None without one.
+
+    Raises ``ValueError`` naming what is missing when it is malformed.
+    """
+    _, _, headers = refer_to.partition("?")
+    for header in headers.split("&"):
+        name, _, value = header.partition("=")
+        if name.strip().lower() != "replaces":
+            continue
+        call_id, *fields = unquote(value).split(";")
+        tags = dict(f.strip().partition("=")[::2] for f in fields)
+        if not call_id.strip() or not tags.get("to-tag") or not tags.get("from-tag"):
+            raise ValueError("Replaces needs a Call-ID, to-tag and from-tag")
+        return Replaces(call_id.strip(), tags["to-tag"], tags["from-tag"])
+    return None
+
+
 class Dialogs:
     """Live dialogs by Call-ID and local tag, and by party."""
 
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, str], Dialog] = {}
+        self._by_invite: dict[tuple[str, str, int], Dialog] = {}  # inbound: the INVITE's ids
 
     def add(self, dialog: Dialog) -> None:
         """Track a dialog."""
         self._by_key[dialog.key] = dialog
+        if dialog.inbound and dialog.invite is not None:
+            self._by_invite[_invite_key(dialog.invite)] = dialog
 
     def drop(self, dialog: Dialog) -> None:
         """Forget a dialog."""
         dialog.ended = True
         self._by_key.pop(dialog.key, None)
+        if dialog.inbound and dialog.invite is not None:
+            self._by_invite.pop(_invite_key(dialog.invite), None)
+
+    def invited(self, msg: Message) -> Dialog | None:
+        """The live dialog an INVITE without a To tag already set up (a retransmission)."""
+        return self._by_invite.get(_invite_key(msg))
 
     def find(self, msg: Message) -> Dialog | None:
         """The dialog a request (our tag in To) or a response (our tag in From) belongs to."""
         local = msg.to_tag if msg.is_request else msg.from_tag
         return self._by_key.get((msg.call_id, local))
+
+    def replaced(self, replaces: Replaces) -> Dialog | None:
+        """The live dialog a Replaces names (our tag, then the peer's), if any."""
+        found = self._by_key.get((replaces.call_id, replaces.to_tag))
+        if found is None or found.ended or found.remote_tag != replaces.from_tag:
+            return None
+        return found
+
+    def mine(self, who: str) -> list[Dialog]:
+        """Every live dialog of party ``who`` (a phone with a consultation has two)."""
+        return [d for d in self._by_key.values() if d.who == who and not d.ended]
 
     def of(self, who: str) -> Dialog | None:
         """The live dialog of party ``who``."""
@@ -151,3 +199,8 @@ class Dialogs:
 
     def __len__(self) -> int:
         return len(self._by_key)
+
+
+def _invite_key(msg: Message) -> tuple[str, str, int]:
+    """Call-ID, From tag and CSeq: what a retransmitted INVITE repeats (§8.2.2.2)."""
+    return msg.call_id, msg.from_tag, msg.cseq[0]

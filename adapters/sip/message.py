@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import Final
 
 MAX_MESSAGE = 65535  # bytes: a UDP datagram; TCP messages are held to the same bound
 MAX_HEADERS = 120
@@ -86,6 +87,8 @@ _STATUS_LINE = re.compile(r"^SIP/2\.0 ([1-6][0-9][0-9]) ?(.*)$")
 _CSEQ = re.compile(r"^\s*(\d{1,10})\s+([A-Za-z0-9.!%*_+`'~-]+)\s*$")
 _URI = re.compile(r"^(sips?|tel):[^\s<>]+$", re.IGNORECASE)
 _PARAM = re.compile(r";\s*([A-Za-z0-9.!%*_+`'~-]+)(?:\s*=\s*(\"[^\"]*\"|[^;,\s]*))?")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")
+"""Control characters other than tab (not allowed in a start line)."""
 _NAME_ADDR = re.compile(r'^\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^>]+)>(.*)$')
 
 
@@ -112,7 +115,10 @@ class Message:
     def get(self, name: str, default: str = "") -> str:
         """The first value of header ``name`` (any spelling, compact forms included)."""
         want = canonical(name)
-        return next((v for n, v in self.headers if n == want), default)
+        for n, v in self.headers:
+            if n == want:
+                return v
+        return default
 
     def all(self, name: str) -> list[str]:
         """Every value of header ``name``, comma-separated lists split (RFC 3261 §7.3.1)."""
@@ -148,23 +154,22 @@ class Message:
     @property
     def cseq(self) -> tuple[int, str]:
         """``(number, method)`` of the CSeq."""
-        number, method = _CSEQ.match(self.get("CSeq")).groups()  # type: ignore[union-attr]
-        return int(number), method.upper()
+        return _cseq(self.get("CSeq"))
 
     @property
     def branch(self) -> str:
         """The top Via's branch parameter."""
-        return params(self.get("Via")).get("branch", "")
+        return _param(self.get("Via"), "branch")
 
     @property
     def from_tag(self) -> str:
         """The From tag."""
-        return params(self.get("From")).get("tag", "")
+        return _param(self.get("From"), "tag")
 
     @property
     def to_tag(self) -> str:
         """The To tag ('' outside a dialog)."""
-        return params(self.get("To")).get("tag", "")
+        return _param(self.get("To"), "tag")
 
     def encode(self) -> bytes:
         """The message on the wire, with a correct Content-Length."""
@@ -219,6 +224,29 @@ def params(value: str) -> dict[str, str]:
     return {k.lower(): v.strip('"') for k, v in _PARAM.findall(value)}
 
 
+_CACHED_VALUE: Final = 256
+"""Header values up to this long have their CSeq and parameters remembered (most are)."""
+
+
+@functools.lru_cache(maxsize=2048)
+def _cached_param(value: str, name: str) -> str:
+    return params(value).get(name, "")
+
+
+def _param(value: str, name: str) -> str:
+    """One parameter of a header value ('' when absent), such as a Via branch or a tag."""
+    if len(value) > _CACHED_VALUE:
+        return params(value).get(name, "")
+    return _cached_param(value, name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cseq(value: str) -> tuple[int, str]:
+    """``(number, METHOD)`` of a CSeq value (checked by ``parse``; at most 10 digits)."""
+    number, method = _CSEQ.match(value).groups()  # type: ignore[union-attr]
+    return int(number), method.upper()
+
+
 def address(value: str) -> tuple[str, str]:
     """``(display name, URI)`` of a From/To/Contact value (name-addr or addr-spec)."""
     m = _NAME_ADDR.match(value)
@@ -267,12 +295,15 @@ def parse(data: bytes) -> Message:
     msg = _start(lines[0])
     if len(lines) - 1 > MAX_HEADERS:
         raise SipError("too many headers")
+    first: dict[str, str] = {}
     for line in lines[1:]:
         name, colon, value = line.partition(":")
         if not colon or not _TOKEN.match(name.strip()):
             raise SipError(f"malformed header line {line[:40]!r}")
-        msg.headers.append((canonical(name), value.strip()))
-    _check(msg, body)
+        header = (canonical(name), value.strip())
+        msg.headers.append(header)
+        first.setdefault(*header)
+    _check(msg, first, body)
     return msg
 
 
@@ -287,7 +318,7 @@ def _unfold(lines: list[str]) -> list[str]:
 
 
 def _start(line: str) -> Message:
-    if any(ord(ch) < 32 and ch != "\t" for ch in line):
+    if _CONTROL.search(line):
         raise SipError("control character in the start line")
     status = _STATUS_LINE.match(line)
     if status:
@@ -301,29 +332,30 @@ def _start(line: str) -> Message:
     return Message(method=method.upper(), uri=uri)
 
 
-def _check(msg: Message, body: bytes) -> None:
+def _check(msg: Message, first: dict[str, str], body: bytes) -> None:
+    """``first``: the first value of each header, by canonical name."""
     for name in REQUIRED:
-        if not msg.get(name):
+        if not first.get(name):
             raise SipError(f"missing {name} header")
-    cseq = _CSEQ.match(msg.get("CSeq"))
+    cseq = _CSEQ.match(first["CSeq"])
     if not cseq or int(cseq.group(1)) >= 2**31:
         raise SipError("malformed CSeq")
     if msg.is_request and cseq.group(2).upper() != msg.method:
         raise SipError("CSeq method does not match the request")
-    if not msg.get("Via").upper().startswith("SIP/2.0/"):
+    if not first["Via"].upper().startswith("SIP/2.0/"):
         raise SipError("malformed Via")
     for name in ("From", "To"):
-        _, uri = address(msg.get(name))
+        _, uri = address(first[name])
         if not _URI.match(uri):
             raise SipError(f"malformed {name} URI")
-    length = msg.get("Content-Length")
+    length = first.get("Content-Length")
     if length:
         if not length.isdigit():
             raise SipError("malformed Content-Length")
         if int(length) > len(body):
             raise SipError("body shorter than Content-Length")
         body = body[: int(length)]
-    max_forwards = msg.get("Max-Forwards")
+    max_forwards = first.get("Max-Forwards")
     if max_forwards and not max_forwards.isdigit():
         raise SipError("malformed Max-Forwards")
     msg.body = body

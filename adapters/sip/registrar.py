@@ -150,6 +150,13 @@ class Registrar:
             return None
         return found
 
+    def phone_at(self, source: Source) -> str | None:
+        """The user whose registered phone sends from ``source`` (its Contact or REGISTER)."""
+        for user, found in list(self._bindings.items()):
+            if source.hostport in (uri_host(found.contact), found.source.hostport):
+                return user if self.binding(user) is not None else None
+        return None
+
     def registered(self) -> list[str]:
         """Users with a live binding."""
         return [u for u in list(self._bindings) if self.binding(u) is not None]

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -221,7 +221,7 @@ class Stack:
         self.tcp = Tcp(self.receive)
         self.servers: dict[tuple[str, str], ServerTransaction] = {}
         self.clients: dict[tuple[str, str], ClientTransaction] = {}
-        self.counts = {"received": 0, "malformed": 0, "dropped": 0, "overloaded": 0}
+        self.counts = {"received": 0, "sent": 0, "malformed": 0, "dropped": 0, "overloaded": 0}
         self._tasks: set[asyncio.Task[None]] = set()
         self._warned: set[str] = set()
 
@@ -260,6 +260,7 @@ class Stack:
 
     def send(self, msg: Message, to: Source) -> None:
         """Put one message on the wire towards ``to``."""
+        self.counts["sent"] += 1
         data = msg.encode()
         if to.transport == "TCP" and to.stream is not None:
             if not to.stream.is_closing():
@@ -415,11 +416,8 @@ class Stack:
         if self.clients.get(key) is tx:
             del self.clients[key]
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        async def run() -> None:
-            await work
-
-        task = asyncio.ensure_future(run())
+    def _spawn(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -34,8 +34,12 @@ Behaviour the phones rely on: frames are 20 ms G.711 (160 samples, ``ptime`` 20;
 PCMA per leg, as negotiated); a leg whose mix is empty is sent comfort silence, never a gap;
 each leg keeps one SSRC for its life, its sequence number grows by one per packet and its
 timestamp by 160 per frame across prompt/mix switches, holds and re-INVITEs; a jitter buffer
-(two frames) reorders late packets and plays lost ones as silence; RTP is accepted only from
-the connected peer's address (``RtpPeer.host`` must be an IP address, as in SDP ``c=``).
+(two frames) reorders late packets and plays lost ones as silence. RTP is symmetric (RFC
+4961): a leg sends to the connected peer's address (``RtpPeer.host`` must be an IP address,
+as in SDP ``c=``) and takes its packets, which locks it there; until then, a phone behind NAT
+whose RTP comes from another address (three packets in a row, one SSRC, consecutive
+sequence numbers) is latched to — sent to from then on, no other address accepted; an
+address that sent a datagram that is not RTP is never latched to.
 ``direction(send=False)`` stops sending but the RTP clock runs on, so the stream resumes
 with a marker bit and a timestamp that reflects the pause. ``play_once`` also returns when
 the prompt is replaced, stopped or its leg closed; it needs a started server.

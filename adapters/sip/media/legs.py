@@ -1,8 +1,9 @@
-"""One leg of a call as the media side sees it: its UDP socket, where it sends, what it hears.
+"""One leg of a call as the media side sees it: its UDP ports, where it sends, what it hears.
 
-A ``Leg`` owns the asyncio datagram transports bound to its RTP port and to the RTCP port
-above it (whose reports are read and dropped). Packets from anyone but its connected peer's
-address, and datagrams that are not RTP, are counted as rejected and dropped; audio
+A ``Leg`` owns the ``PortPair`` bound to its RTP port and the RTCP port above it (whose
+reports are read and dropped). Its ``Latch`` says where it sends (the SDP address, or where
+the phone's RTP comes from when that differs: symmetric RTP) and whose packets it takes;
+all others, and datagrams that are not RTP, are counted as rejected and dropped. Audio
 (PCMU/PCMA) goes to the jitter buffer; telephone-events go to the DTMF receiver, whose
 digits are handed to ``on_digit``. The mixer reads frames out and hands each tick's encoded
 frame to ``send``.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +20,11 @@ from typing import Any
 from adapters.sip.media import g711
 from adapters.sip.media.dtmf import DtmfReceiver
 from adapters.sip.media.jitter import JitterBuffer
+from adapters.sip.media.latching import Latch
 from adapters.sip.media.prompts import Prompt
 from adapters.sip.media.recording import Recording
 from adapters.sip.media.rtp import Outgoing, RtpError, parse
+from adapters.sip.media.sockets import PortPair
 
 
 class MediaError(ValueError):
@@ -72,7 +74,7 @@ class LegStats:
     jitter: float
     """RFC 3550 interarrival jitter of what the peer sends, in milliseconds."""
     rejected: int
-    """Datagrams dropped: not RTP, from another address, or before ``connect``."""
+    """Datagrams dropped: not RTP, not from the leg's (latched) address, or before ``connect``."""
 
 
 class Leg:
@@ -81,10 +83,9 @@ class Leg:
     def __init__(self, name: str, port: int, on_digit: Callable[[str, str], None]) -> None:
         self.name = name
         self.port = port
-        self.transport: asyncio.DatagramTransport | None = None
-        self.rtcp: asyncio.DatagramTransport | None = None
-        """The RTCP port's transport: bound so phones' reports are taken in, then dropped."""
+        self.sockets: PortPair | None = None
         self.peer: RtpPeer | None = None
+        self.latch: Latch | None = None
         self.sending = True
         self.receiving = True
         self.hears: frozenset[str] = frozenset()
@@ -99,15 +100,26 @@ class Leg:
         self._dtmf = DtmfReceiver()
         self._on_digit = on_digit
 
-    def receive(self, data: bytes, source: tuple[str | Any, int]) -> None:
-        """Handle one datagram from ``source``."""
-        peer = self.peer
-        if peer is None or source[0] != peer.host:
+    def connect(self, peer: RtpPeer) -> None:
+        """Send to ``peer``; a re-INVITE to the same address keeps what was latched."""
+        if self.latch is None or self.latch.sdp != (peer.host, peer.port):
+            self.latch = Latch((peer.host, peer.port))
+        self.peer = peer
+
+    def receive(self, data: bytes, source: tuple[str | Any, ...], arrival: float) -> None:
+        """Handle one datagram from ``source`` that arrived at ``arrival`` (seconds)."""
+        peer, latch = self.peer, self.latch
+        if peer is None or latch is None:
             self.rejected += 1
             return
+        address = (str(source[0]), int(source[1]))
         try:
             packet = parse(data)
         except RtpError:
+            latch.garbage(address)
+            self.rejected += 1
+            return
+        if not latch.admit(address, packet):
             self.rejected += 1
             return
         self.packets_in += 1
@@ -116,15 +128,15 @@ class Leg:
             if digit is not None:
                 self._on_digit(self.name, digit)
         elif packet.payload_type in (g711.PCMU, g711.PCMA) and self.receiving:
-            self.jitter.put(packet, time.monotonic())
+            self.jitter.put(packet, arrival)
 
     def send(self, payload: bytes) -> None:
         """Send this tick's frame when the leg sends, and advance its RTP clock either way."""
-        peer, transport = self.peer, self.transport
-        if self.sending and peer is not None and transport is not None:
+        peer, latch, sockets = self.peer, self.latch, self.sockets
+        if self.sending and peer is not None and latch is not None and sockets is not None:
             packet = self.outgoing.packet(peer.payload_type, payload)
-            transport.sendto(packet, (peer.host, peer.port))
-            self.packets_out += 1
+            if sockets.send(packet, latch.target):
+                self.packets_out += 1
             self.outgoing.next_frame(sent=True)
         else:
             self.outgoing.next_frame(sent=False)
@@ -146,14 +158,3 @@ class Leg:
             jitter=self.jitter.jitter / 8.0,
             rejected=self.rejected,
         )
-
-
-class LegProtocol(asyncio.DatagramProtocol):
-    """Hands a leg's datagrams to it."""
-
-    def __init__(self, leg: Leg) -> None:
-        self.leg = leg
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        """One datagram arrived on the leg's port."""
-        self.leg.receive(data, addr)

@@ -1,12 +1,15 @@
-"""One 20 ms tick of every leg at once: decode, mix, play prompts, encode, send, record.
+"""One 20 ms tick of every leg at once: decode, mix, play prompts, encode, record; then send.
 
-Each tick takes one frame from every leg's jitter buffer (silence when there is none) and
-decodes all of them in one table lookup; each leg's mix is the sum of the frames of the legs
-it hears, computed for all legs that hear the same number of others at once (one gather and
-one sum per group size: every 3-party conference in one step); a leg playing a prompt gets
-the prompt's frame instead. The sums are clipped to 16 bits, encoded in each leg's law in one
-lookup and sent, one packet per leg. The groups are rebuilt only when legs or what they hear
-change (``Mixer.rebuild``).
+``mix`` takes one frame from every leg's jitter buffer (silence when there is none; the
+clock has just drained what the phones sent since the last tick into them) and decodes all
+of them in one table lookup; each leg's mix is the sum of the frames of the legs it hears,
+computed for all legs that hear the same number of others at once (one gather and one sum
+per group size: every 3-party conference in one step); a leg playing a prompt gets the
+prompt's frame instead. The sums are clipped to 16 bits and encoded in each leg's law in one
+lookup. ``send`` puts the frames of the last ``mix`` on the wire, one packet per leg in one
+pass: the clock calls it first thing on each 20 ms deadline, so what phones receive keeps to
+the grid however long mixing takes (at the cost of one frame of delay). The groups are
+rebuilt only when legs or what they hear change (``Mixer.rebuild``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class Mixer:
     def __init__(self) -> None:
         self.legs: list[Leg] = []
         self._groups: list[tuple[Indices, Indices]] = []
+        self._mixed: list[tuple[Leg, bytes]] = []
+        """Each leg's next frame, encoded, for ``send``."""
 
     def rebuild(self, legs: Sequence[Leg]) -> None:
         """Take a new list of legs and recompute who hears whom."""
@@ -59,9 +64,10 @@ class Mixer:
             for listeners, sources in by_size.values()
         ]
 
-    def tick(self) -> None:
-        """Mix and send one frame for every leg (see the module docstring)."""
+    def mix(self) -> None:
+        """Mix one frame for every leg, to be sent by the next ``send``."""
         if not self.legs:
+            self._mixed = []
             return
         frames = [leg.jitter.pop() for leg in self.legs]
         heard = self._decode(frames)
@@ -72,10 +78,19 @@ class Mixer:
             if leg.prompt is not None:
                 mix[n] = leg.prompt.frame()
         codes = self._encode(np.clip(mix, -32768, 32767).astype(np.int16)).tobytes()
+        self._mixed = [
+            (leg, codes[n * FRAME_SAMPLES : (n + 1) * FRAME_SAMPLES])
+            for n, leg in enumerate(self.legs)
+        ]
         for n, leg in enumerate(self.legs):
-            leg.send(codes[n * FRAME_SAMPLES : (n + 1) * FRAME_SAMPLES])
             if leg.recording is not None:
                 leg.recording.write(heard[n].astype(np.int16))
+
+    def send(self) -> None:
+        """Send every leg its mixed frame; a prompt whose last frame that was is over."""
+        mixed, self._mixed = self._mixed, []
+        for leg, frame in mixed:
+            leg.send(frame)
             if leg.prompt is not None and leg.prompt.done:
                 leg.stop_playing()
 

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Final
 
 from adapters.sip.media.g711 import Samples
-from adapters.sip.media.legs import Leg, LegProtocol, LegStats, MediaError, RtpPeer
+from adapters.sip.media.legs import Leg, LegStats, MediaError, RtpPeer
 from adapters.sip.media.mixer import Mixer
 from adapters.sip.media.prompts import Prompt, hold_pattern, read_wav
 from adapters.sip.media.recording import Recording
+from adapters.sip.media.sockets import Inbox, PortPair
 
 log = logging.getLogger(__name__)
 FRAME_SECONDS: Final = 0.02
@@ -53,6 +54,7 @@ class MediaServer:
         self._hold: Samples = hold_pattern() if hold_music is None else read_wav(hold_music)
         self._legs: dict[str, Leg] = {}
         self._mixer = Mixer()
+        self._inbox = Inbox()
         self._rebuild = False
         self._digit_callbacks: list[Callable[[str, str], None]] = []
         self._clock: asyncio.Task[None] | None = None
@@ -72,6 +74,7 @@ class MediaServer:
             self._clock = None
         for name in list(self._legs):
             await self.close_leg(name)
+        self._inbox.close()
 
     async def open_leg(self, leg: str) -> int:
         """Bind an even UDP port for ``leg``'s RTP (and the odd one above for RTCP); return it."""
@@ -90,27 +93,16 @@ class MediaServer:
 
     async def _bind(self, media: Leg, port: int) -> bool:
         """Bind RTP on ``port`` and RTCP (read and dropped) on ``port + 1``; both or neither."""
-        loop = asyncio.get_running_loop()
-        try:
-            rtp, _ = await loop.create_datagram_endpoint(
-                lambda: LegProtocol(media), local_addr=(self.host, port)
-            )
-        except OSError:
+        pair = PortPair.bind(self.host, port, asyncio.get_running_loop())
+        if pair is None:
             return False
-        try:
-            rtcp, _ = await loop.create_datagram_endpoint(
-                asyncio.DatagramProtocol, local_addr=(self.host, port + 1)
-            )
-        except OSError:
-            rtp.close()
-            return False
-        media.port, media.transport, media.rtcp = port, rtp, rtcp
+        self._inbox.add(pair, media.receive)
+        media.port, media.sockets = port, pair
         return True
 
     def connect(self, leg: str, peer: RtpPeer) -> None:
         """Send ``leg``'s RTP to ``peer`` (again after a re-INVITE: SSRC and clock carry on)."""
-        self._leg(leg).peer = peer
-        self._changed()
+        self._leg(leg).connect(peer)
 
     def direction(self, leg: str, *, send: bool, receive: bool) -> None:
         """SDP direction as seen from here: do we send to the leg, do we take its audio."""
@@ -124,8 +116,9 @@ class MediaServer:
         unknown = sorted(heard - self._legs.keys())
         if unknown:
             raise MediaError(f"leg {leg!r} cannot hear legs that are not open: {unknown}")
-        media.hears = heard
-        self._changed()
+        if heard != media.hears:  # the call layer says it again on every change of a call
+            media.hears = heard
+            self._changed()
 
     def play(self, leg: str, source: str | Path, *, loop: bool = True) -> None:
         """Send ``leg`` the prompt instead of its mix: ``"hold"`` music, or an 8 kHz WAV."""
@@ -176,10 +169,9 @@ class MediaServer:
         if media.recording is not None:
             media.recording.close()
             media.recording = None
-        for transport in (media.transport, media.rtcp):
-            if transport is not None:
-                transport.close()
-        await asyncio.sleep(0)  # the transports release their ports on the next loop pass
+        if media.sockets is not None:
+            self._inbox.remove(media.sockets)
+            media.sockets.close()
         for other in self._legs.values():
             other.hears -= {leg}
         self._changed()
@@ -209,20 +201,27 @@ class MediaServer:
                 log.exception("DTMF callback failed for leg %s digit %s", leg, digit)
 
     async def _run(self) -> None:
+        """Send the frames mixed last time, read the phones, mix the next: every 20 ms.
+
+        Deadline n is ``start + n * 20 ms`` (not a sleep after the work), so the clock does
+        not drift however long a tick takes.
+        """
         loop = asyncio.get_running_loop()
-        due = loop.time()
+        start, frames = loop.time(), 0
         while True:
             try:
+                self._mixer.send()
                 if self._rebuild:
                     self._rebuild = False
                     self._mixer.rebuild(list(self._legs.values()))
-                self._mixer.tick()
+                self._inbox.drain()
+                self._mixer.mix()
             except Exception:
                 log.exception("media tick failed; the clock carries on")
             self.ticks += 1
-            due += FRAME_SECONDS
-            wait = due - loop.time()
+            frames += 1
+            wait = start + frames * FRAME_SECONDS - loop.time()
             if wait < -MAX_BEHIND:
                 self.skipped += 1
-                due, wait = loop.time(), 0.0
+                start, frames, wait = loop.time(), 0, 0.0
             await asyncio.sleep(max(wait, 0.0))

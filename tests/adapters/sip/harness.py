@@ -113,3 +113,24 @@ async def phone_system(
         await adapter.stop()
         core.delivery.detach(adapter)
         core.store.close()
+
+
+def commands(system: PhoneSystem, member: str) -> list[str]:
+    """What the member's phone did, as the commands stored (refused ones are not)."""
+    return [
+        str(e["text"])
+        for e in system.events("command")
+        if e["actor"] == member and e["platform"] == "sip"
+    ]
+
+
+def owner(system: PhoneSystem, iid: str) -> str | None:
+    """The call's owner (None before it exists)."""
+    found = system.adapter.port.voice().call(iid)
+    return found.owner if found else None
+
+
+def state(system: PhoneSystem, iid: str) -> str | None:
+    """The call's state (None before it exists)."""
+    found = system.adapter.port.voice().call(iid)
+    return found.state if found else None

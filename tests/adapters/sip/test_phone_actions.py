@@ -1,8 +1,10 @@
-"""What a desk phone does becomes the member's command (ADP-5; INT-4, TRF-1).
+"""What a desk phone does becomes the member's command (ADP-5; INT-4, TRF-1, DIR-3).
 
 A re-INVITE with ``a=sendonly`` is `hold` and ``a=sendrecv`` `resume`; a REFER is a blind
-`transfer now` whose progress comes back as NOTIFY sipfrag (RFC 3515); the phones are
-SIPp, the caller SIPp with a test RTP endpoint.
+`transfer now` whose progress comes back as NOTIFY sipfrag (RFC 3515); `call` from chat
+rings the caller's phone first. The phones are SIPp, the caller SIPp with a test RTP
+endpoint. The desk phone's own consultation and attended transfer are in
+``test_desk_phone_consult``.
 """
 
 from __future__ import annotations
@@ -12,24 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.sip.harness import PhoneSystem, phone_system
+from tests.adapters.sip.harness import commands, owner, phone_system
 from tests.adapters.sip.lines import caller, register, until
 from tests.support.sipp import Sipp
-
-
-def commands(system: PhoneSystem, member: str) -> list[str]:
-    """What the member's phone did, as the commands stored."""
-    return [
-        str(e["text"])
-        for e in system.events("command")
-        if e["actor"] == member and e["platform"] == "sip"
-    ]
-
-
-def owner(system: PhoneSystem, iid: str) -> str | None:
-    """The call's owner (None before it exists)."""
-    found = system.adapter.port.voice().call(iid)
-    return found.owner if found else None
 
 
 async def test_the_phones_hold_and_resume_are_the_members_commands_int_4(tmp_path: Path) -> None:
@@ -73,43 +60,6 @@ async def test_a_refer_from_the_phone_is_a_blind_transfer_with_notify_progress_t
         await until(lambda: owner(system, "i1") == "bob")
         assert commands(system, "alice") == ["accept i1", "transfer now @bob"]
         await system.type("bob", "end")
-        assert (await bob.wait(10)).ok, bob.errors()
-        assert (await ann.sipp.wait(10)).ok, ann.sipp.errors()
-        await ann.phone.close()
-
-
-async def test_a_refer_with_replaces_completes_the_consultation_as_a_warm_transfer_trf_2(
-    tmp_path: Path,
-) -> None:
-    """TRF-2: alice consults bob (typed in chat; bob's phone answers), then her desk phone
-    REFERs with Replaces naming the consultation → `transfer`: bob owns i1, alice's phone is
-    hung up after NOTIFY 200."""
-    async with phone_system(tmp_path) as system:
-        await system.type("alice", "ready")
-        alice = Sipp(tmp_path / "alice")
-        await register(system, tmp_path, "1001", alice.port)
-        backline = f"sip:backline@{system.target}"
-        bob = Sipp(tmp_path / "bob")
-        await register(system, tmp_path, "1002", bob.port)
-        await bob.start("phone_answers")
-        ann = await caller(system, tmp_path, "Ann", "sales")
-        consultation = "sip:1002@127.0.0.1?Replaces=consult%3Bto-tag%3Db%3Bfrom-tag%3Da"
-        fields = alice.fields(f"{backline};{consultation}")
-        await alice.start("phone_refers_later", None, "-inf", str(fields))
-        await until(lambda: owner(system, "i1") == "alice")
-        await system.type("bob", "ready")
-        reply = await system.type("alice", "consult @bob")
-        assert "Offered to @bob" in reply, reply
-        await until(
-            lambda: (
-                (call := system.adapter.port.voice().call("i2")) is not None
-                and call.state == "active"
-            )
-        )
-        assert (await alice.wait(15)).ok, alice.errors()
-        await until(lambda: owner(system, "i1") == "bob")
-        assert commands(system, "alice") == ["accept i1", "transfer"]
-        await system.type("bob", "end i1")
         assert (await bob.wait(10)).ok, bob.errors()
         assert (await ann.sipp.wait(10)).ok, ann.sipp.errors()
         await ann.phone.close()

@@ -133,20 +133,26 @@ async def test_pcma_and_pcmu_legs_hear_each_other_adp_5(server: MediaServer) -> 
 
 
 async def test_rtp_from_another_address_or_garbage_is_dropped_adp_5(call: Call) -> None:
-    intruder = Phone(2000.0, host="127.0.0.2")
+    """The leg's phone sends from its SDP address: an intruder elsewhere is neither heard
+    nor sent to, and garbage is dropped."""
+    phone, intruder = Phone(None), Phone(2000.0, host="127.0.0.2")
+    await phone.open()
     await intruder.open()
     try:
         leg_port = await call.server.open_leg("target")
-        call.server.connect("target", RtpPeer(HOST, call.phones["customer"].port, 0))
+        call.server.connect("target", RtpPeer(HOST, phone.port, 0))
         call.server.hears("customer", {"target"})
+        phone.send_to(leg_port)
+        await frames_pass(call.server, 0.1)
         intruder.send_to(leg_port)
         for junk in (b"", b"\x00" * 5, b"\x40" * 40, b"\xff" * 200):
             call.phones["agent"].send_raw(junk, leg_port)
         marks = await call.listen()
         assert tones.heard(call.phones["customer"].audio(marks["customer"]), (2000.0,)) == set()
-        stats = call.server.stats("target")
-        assert stats.packets_in == 0 and stats.rejected >= 15
+        assert intruder.received == [] and len(phone.received) >= 20
+        assert call.server.stats("target").rejected >= 20  # the junk and the intruder's RTP
     finally:
+        await phone.close()
         await intruder.close()
 
 
@@ -212,3 +218,20 @@ async def test_play_once_before_the_clock_runs_is_refused_adp_5() -> None:
             await server.play_once("a", HOLD)
     finally:
         await server.stop()
+
+
+async def test_a_flooded_rtp_port_does_not_silence_the_other_legs_adp_5(call: Call) -> None:
+    """Each socket is read a bounded number of times per tick: the kernel drops the rest."""
+    server = call.server
+    server.hears("customer", {"agent"})
+    flooded = await server.open_leg("flooded")
+    server.connect("flooded", RtpPeer(HOST, call.phones["supervisor"].port, 0))
+    attacker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for _ in range(5000):
+            attacker.sendto(b"\x80" + b"\x00" * 200, (HOST, flooded))
+        marks = await call.listen()
+        assert tones.heard(call.phones["customer"].audio(marks["customer"]), TONES) == {AGENT}
+        assert server.stats("flooded").packets_out >= 20  # its own stream runs on too
+    finally:
+        attacker.close()

@@ -9,9 +9,12 @@ the same run, through the same Prosody, it times N ping-pong round trips
 - through backline: alice writes in IM ``i1``'s contact, backline relays it to bob (a
   committed ``say`` command), bob answers in ``i1``, backline relays the answer to alice.
 
-The relayed path crosses the server twice as often, so 2 is the floor of the ratio. It
-prints both medians and the ratio against the target (default 2.5); the exit code is 1 when
-the target is missed or a round trip times out, 0 otherwise.
+The relayed path crosses the server twice as often, so 2 is the floor of the ratio. After a
+warm-up of each kind (not kept), the two kinds alternate in chunks of ``CHUNK`` round trips,
+each pair in the other order than the last, so the machine's drifting load hits both alike.
+It prints both medians with their spread (10th and 90th percentiles), the spread of the
+ratio chunk by chunk, and the ratio of the medians against the target (default 2.5); the
+exit code is 1 when the target is missed or a round trip times out, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +40,7 @@ TARGET = 2.5
 TIMES = "\u00d7"
 TIMEOUT = 5.0
 CHUNK = 10  # round trips of one kind before switching to the other
+WARM_UP = 5  # round trips of each kind first, not kept (at least; a tenth of the rounds)
 START_TIMEOUT = 30.0
 I1 = f"i1@{COMPONENT}"
 
@@ -89,10 +94,39 @@ async def answered(client: Client, expect: str) -> None:
                 raise
 
 
-async def measure(
-    server: Prosody, backline: BacklineProcess, rounds: int
-) -> tuple[list[float], list[float]]:
-    """Round trips direct and relayed, alternating every ``CHUNK`` so drift hits both alike."""
+def chunks(rounds: int) -> list[int]:
+    """Round trips of one kind per chunk: ``rounds`` in all, ``CHUNK`` at a time."""
+    return [min(CHUNK, rounds - done) for done in range(0, rounds, CHUNK)]
+
+
+def figure(times: Sequence[float]) -> str:
+    """``median 1.500 ms (p10 1.234 · p90 2.345 ms)`` of round trips in seconds."""
+    low, *_, high = statistics.quantiles(times, n=10, method="inclusive")
+    ms = statistics.median(times) * 1000
+    return f"median {ms:.3f} ms (p10 {low * 1000:.3f} · p90 {high * 1000:.3f} ms)"
+
+
+@dataclass
+class Samples:
+    """Seconds per round trip of each kind, and each chunk pair's ratio of medians."""
+
+    direct: list[float] = field(default_factory=list)
+    relayed: list[float] = field(default_factory=list)
+    pair_ratios: list[float] = field(default_factory=list)
+
+    def add(self, direct: list[float], relayed: list[float]) -> None:
+        """One chunk of each kind, measured back to back."""
+        self.direct += direct
+        self.relayed += relayed
+        self.pair_ratios.append(statistics.median(relayed) / statistics.median(direct))
+
+
+async def measure(server: Prosody, rounds: int) -> Samples:
+    """Round trips direct and relayed after a warm-up, alternating chunk by chunk.
+
+    Chunks alternate which kind goes first (direct-relayed, relayed-direct …), so drift in
+    the machine's load and any order effect hit both kinds alike; the warm-up is not kept.
+    """
     alice = await Client.online("alice@localhost", server.c2s_port)
     bob = await Client.online("bob@localhost", server.c2s_port)
     try:
@@ -103,21 +137,25 @@ async def measure(
         bob.say(I1, "accept")
         await alice.wait_body(I1, "accepted", TIMEOUT)
         Echo(bob)
-        warm = max(5, rounds // 10)
+        warm = max(WARM_UP, rounds // 10)
         await round_trips(alice, "bob@localhost", warm)
         await round_trips(alice, I1, warm)
-        direct: list[float] = []
-        relayed: list[float] = []
-        for _ in range(max(1, rounds // CHUNK)):  # alternate often: noise hits both alike
-            direct += await round_trips(alice, "bob@localhost", min(CHUNK, rounds))
-            relayed += await round_trips(alice, I1, min(CHUNK, rounds))
-        return direct, relayed
+        samples = Samples()
+        for n, size in enumerate(chunks(rounds)):
+            if n % 2 == 0:
+                direct = await round_trips(alice, "bob@localhost", size)
+                relayed = await round_trips(alice, I1, size)
+            else:
+                relayed = await round_trips(alice, I1, size)
+                direct = await round_trips(alice, "bob@localhost", size)
+            samples.add(direct, relayed)
+        return samples
     finally:
         await asyncio.gather(alice.close(), bob.close())
 
 
-async def run(rounds: int, folder: Path) -> tuple[float, float]:
-    """Median seconds, direct and relayed through a ``backline run`` process."""
+async def run(rounds: int, folder: Path) -> Samples:
+    """Round trips direct and relayed through a ``backline run`` process."""
     server = Prosody(folder / "prosody")
     server.directory.mkdir(parents=True)
     server.write_config()
@@ -127,11 +165,10 @@ async def run(rounds: int, folder: Path) -> tuple[float, float]:
     backline = BacklineProcess(folder, server)
     try:
         backline.start()
-        direct, relayed = await measure(server, backline, rounds)
+        return await measure(server, rounds)
     finally:
         backline.stop()
         server.stop()
-    return statistics.median(direct), statistics.median(relayed)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -143,16 +180,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    rounds = max(2, args.rounds)
     with tempfile.TemporaryDirectory(prefix="bench-xmpp-") as tmp:
         try:
-            direct, relayed = asyncio.run(run(max(2, args.rounds), Path(tmp)))
+            samples = asyncio.run(run(rounds, Path(tmp)))
         except TimeoutError as exc:
             print(f"a round trip timed out: {exc}")
             return 1
+    direct, relayed = statistics.median(samples.direct), statistics.median(samples.relayed)
     ratio = relayed / direct
-    print(f"rounds: {args.rounds} of each kind, same Prosody, same run, backline run process")
-    print(f"direct   member -> member             median {direct * 1000:.3f} ms")
-    print(f"relayed  member -> backline -> member median {relayed * 1000:.3f} ms")
+    pairs = len(samples.pair_ratios)
+    print(
+        f"rounds: {rounds} of each kind after a warm-up, in {pairs} alternating chunks;"
+        " same Prosody, same run, backline run process"
+    )
+    print(f"direct   member -> member             {figure(samples.direct)}")
+    print(f"relayed  member -> backline -> member {figure(samples.relayed)}")
+    if pairs > 1:
+        low, *_, high = statistics.quantiles(samples.pair_ratios, n=10, method="inclusive")
+        print(f"ratio by chunk: p10 {low:.2f}{TIMES} · p90 {high:.2f}{TIMES}")
     text, code = verdict(ratio, args.target)
     print(f"ratio: {ratio:.2f}{TIMES} (target <= {args.target:g}) {text}")
     return code

@@ -1,10 +1,11 @@
 """The XMPP adapter (ADP-4, ADP-6): a slixmpp component (XEP-0114) or client behind the port.
 
 This module assembles the parts and tells the core when the server goes away or comes back:
-``connection`` keeps the stream, ``inbound`` and ``presence`` act on what it reads,
-``customers`` on outside JIDs' chats, ``outlet`` sends (holding, and ``held`` for members who
-are offline), ``contacts`` shows our JIDs' presence, ``roster`` keeps subscriptions and
-``adhoc`` serves the XEP-0050 commands. ``convert`` says what a stanza means.
+``connection`` keeps the stream, ``reader`` reads its messages and ``wire`` writes them,
+``inbound`` and ``presence`` act on what it reads, ``customers`` on outside JIDs' chats,
+``outlet`` sends (holding, and ``held`` for members who are offline), ``contacts`` shows our
+JIDs' presence, ``roster`` keeps subscriptions and ``adhoc`` serves the XEP-0050 commands.
+``convert`` says what a stanza means.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from adapters.xmpp.adhoc import Commands
 from adapters.xmpp.config import XmppConfig
 from adapters.xmpp.connection import Connection
 from adapters.xmpp.contacts import Contacts
-from adapters.xmpp.convert import PLATFORM, StanzaOut, bare
+from adapters.xmpp.convert import PLATFORM, MessageIn, StanzaOut, bare
 from adapters.xmpp.customers import Customers
 from adapters.xmpp.inbound import Inbound
 from adapters.xmpp.outlet import Outlet
@@ -137,17 +138,9 @@ class XmppAdapter:
         if not self.link.client_mode:
             self.commands.prepare(stream)
 
-    def message(self, msg: Any) -> None:
+    def message(self, msg: MessageIn) -> None:
         """A message arrived: queue it."""
         self.inbound.message(msg)
-
-    def chat_state(self, msg: Any) -> None:
-        """A chat state arrived: queue it unless its message carries a body."""
-        self.inbound.chat_state(msg)
-
-    def message_error(self, msg: Any) -> None:
-        """A message error arrived: queue it."""
-        self.inbound.message_error(msg)
 
     def presence(self, pres: Any) -> None:
         """A presence arrived: queue it."""

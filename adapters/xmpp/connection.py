@@ -9,9 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any, Protocol
 
+from adapters.xmpp import reader
 from adapters.xmpp.config import XmppConfig
+from adapters.xmpp.convert import MessageIn
+from bot.port import new_ref
 
 log = logging.getLogger("backline.xmpp")
 
@@ -25,14 +30,8 @@ class StreamEvents(Protocol):
     def down(self, *, was_connected: bool) -> None:
         """The stream is gone; ``was_connected`` if a session had been up on it."""
 
-    def message(self, msg: Any) -> None:
-        """A ``<message/>`` arrived (errors included: they also come as ``message_error``)."""
-
-    def message_error(self, msg: Any) -> None:
-        """A ``<message type="error"/>`` arrived."""
-
-    def chat_state(self, msg: Any) -> None:
-        """A message with a chat state arrived (with a body it also comes as ``message``)."""
+    def message(self, msg: MessageIn) -> None:
+        """A ``<message/>`` arrived: errors, chat states and receipts included."""
 
     def presence(self, pres: Any) -> None:
         """A ``<presence/>`` arrived."""
@@ -165,15 +164,12 @@ class Connection:
                 self.config.jid, self.config.secret, self.config.host, self.config.port
             )
         stream.auto_authorize = None  # subscriptions are answered by the listener
-        for plugin in ("xep_0030", "xep_0004", "xep_0050", "xep_0085", "xep_0199", "xep_0308"):
+        for plugin in ("xep_0030", "xep_0004", "xep_0050", "xep_0199"):  # iq: disco, commands
             stream.register_plugin(plugin)
-        stream.register_plugin("xep_0184", {"auto_ack": False, "auto_request": False})
         if not self.client_mode:  # its roster would answer probes "unsubscribed": ours answers
             for event in ("probe", "subscribe", "subscribed", "unsubscribe", "unsubscribed"):
                 stream.del_event_handler(f"presence_{event}", getattr(stream, f"_handle_{event}"))
-        stream.add_event_handler("message", self.events.message)
-        stream.add_event_handler("message_error", self.events.message_error)
-        stream.add_event_handler("chatstate", self.events.chat_state)
+        read_messages_directly(stream, self.events.message)
         stream.add_event_handler("presence", self.events.presence)
         stream.add_event_handler("stream_error", self._on_stream_error)
         self.events.prepare(stream)
@@ -198,6 +194,27 @@ class Connection:
 
     def _on_stream_error(self, error: Any) -> None:
         log.error("xmpp: stream error from the server: %s %s", error["condition"], error["text"])
+
+
+def read_messages_directly(stream: Any, deliver: Callable[[MessageIn], None]) -> None:
+    """Hand every ``<message/>`` the stream parses to ``deliver``, read by ``reader``.
+
+    Messages skip slixmpp's stanza objects, handler matching and plugin events (see
+    ``reader``); every other element (iq, presence, handshake, stream errors) takes
+    slixmpp's usual path.
+    """
+    usual = stream._spawn_event
+
+    def spawn_event(element: ET.Element) -> None:
+        if not reader.is_message(element):
+            usual(element)
+            return
+        try:
+            deliver(reader.read_message(element))
+        except Exception:  # one odd stanza must not end the stream
+            log.exception("xmpp: could not read %s ref=%s", ET.tostring(element), new_ref())
+
+    stream._spawn_event = spawn_event
 
 
 async def _retire(stream: Any) -> None:

@@ -1,7 +1,7 @@
 """Stanzas in (ADP-4): members' commands, customers' chats, bounces and refusals.
 
-slixmpp events go through one queue and one worker, so each sender's stanzas act in the order
-they arrived; ``convert`` says what a message means.
+Messages (as ``reader`` read them) and presences go through one queue and one worker, so
+each sender's stanzas act in the order they arrived; ``convert`` says what a message means.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from adapters.xmpp import wire
 from adapters.xmpp.convert import (
     BYE_WORDS,
     Bounce,
@@ -39,36 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("backline.xmpp")
 
 Stanza = MessageIn | PresenceIn
-CORRECTION = "urn:xmpp:message-correct:0"  # XEP-0308
-STANZA_ERRORS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-
-
-def error_condition(error: Any) -> str:
-    """The condition element of a stanza ``<error/>`` as sent, read from the XML itself.
-
-    slixmpp's component stream reports a server's ``service-unavailable`` under another
-    condition, so the raw element is what counts.
-    """
-    for child in list(error) if error is not None else []:
-        tag = str(child.tag)
-        if tag.startswith(f"{{{STANZA_ERRORS}}}") and not tag.endswith("}text"):
-            return tag.rpartition("}")[2]
-    return ""
-
-
-def read_message(msg: Any) -> MessageIn:
-    """The fields of a slixmpp message the adapter acts on (plugins read only if present)."""
-    corrected = msg.xml.find(f"{{{CORRECTION}}}replace")
-    return MessageIn(
-        str(msg["from"]),
-        str(msg["to"]),
-        msg["type"],
-        msg["body"] or None,
-        msg["id"] or None,
-        replace=corrected.get("id") if corrected is not None else None,
-        chat_state=msg["chat_state"] or None,
-        receipt=bool(msg["request_receipt"] and msg["id"]),
-    )
 
 
 def reply_type(msg: MessageIn) -> str:
@@ -100,31 +71,11 @@ class Inbound:
         self.presences = presence
         self.inbox: asyncio.Queue[Stanza] = asyncio.Queue()
 
-    # -- slixmpp events -> the queue -------------------------------------------------------
+    # -- the stream -> the queue -------------------------------------------------------
 
-    def message(self, msg: Any) -> None:
-        """Queue a message (its receipt is sent once what it carried was passed on)."""
-        if msg["type"] == "error":
-            return  # handled by message_error
-        self.inbox.put_nowait(read_message(msg))
-
-    def chat_state(self, msg: Any) -> None:
-        """Queue a bodiless chat state (XEP-0085); one with a body came as ``message``."""
-        if not msg["body"] and msg["type"] != "error":
-            self.inbox.put_nowait(read_message(msg))
-
-    def message_error(self, msg: Any) -> None:
-        """Queue a message error (a bounce, perhaps), with the condition the server sent."""
-        self.inbox.put_nowait(
-            MessageIn(
-                str(msg["from"]),
-                str(msg["to"]),
-                "error",
-                None,
-                msg["id"] or None,
-                error_condition(msg["error"].xml) or msg["error"]["condition"],
-            )
-        )
+    def message(self, msg: MessageIn) -> None:
+        """Queue a message, as ``reader`` read it (its receipt is sent once passed on)."""
+        self.inbox.put_nowait(msg)
 
     def presence(self, pres: Any) -> None:
         """Queue a presence."""
@@ -200,8 +151,8 @@ class Inbound:
 
     async def member_command(self, msg: MessageIn, command: MemberCommand) -> None:
         """Run a member's command; the reply comes from the address they wrote to."""
-        member = self.port.member(command.sender)
-        if self.link.client_mode and member is None:
+        sender = command.sender
+        if self.link.client_mode and self.port.member(sender) is None:
             text = CustomerText(
                 msg.frm,
                 self.me,
@@ -212,8 +163,8 @@ class Inbound:
             if await self.customers.text(text, msg.id, reply_type(msg)):
                 self.receipt(msg)
             return
-        if member is not None:
-            self.contacts.subscribe(command.sender)
+        if sender not in self.contacts.subscribed and self.port.member(sender) is not None:
+            self.contacts.subscribe(sender)  # once a session: a member's lookup costs
         frm = bare(msg.to)
         mtype = reply_type(msg)
 
@@ -239,9 +190,7 @@ class Inbound:
         """Acknowledge a message (XEP-0184) from the address it was sent to."""
         stream = self.link.stream
         if msg.receipt and msg.id and stream is not None and self.link.connected:
-            ack = stream.make_message(mto=msg.frm, mfrom=msg.to)
-            ack["receipt"] = msg.id
-            ack.send()
+            wire.write(stream, wire.receipt(to=msg.frm, frm=msg.to, of=msg.id))
 
     def refuse(self, msg: MessageIn, condition: str, text: str, kind: str = "modify") -> None:
         """Answer a stanza we cannot take with a stanza error that says why."""

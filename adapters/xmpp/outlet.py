@@ -130,9 +130,7 @@ class Outlet:
                 continue
             else:
                 frm = f"{state.interaction}@{self.me}"
-            msg = stream.make_message(mto=to, mfrom=frm, mtype="chat")
-            msg["chat_state"] = state.state
-            msg.send()
+            wire.write(stream, wire.chat_state(to=to, frm=frm, state=state.state))
 
     def flush(self) -> None:
         """Send what was held while the server was away, in order."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from adapters.xmpp.wire import text as xml_text
 
 ENVELOPE = 1024  # bytes for the addresses, id, subject and chat state around a body
+WIDEST = 5  # bytes one character can take escaped: "&" is "&amp;", UTF-8 at most 4
 
 
 def encoded(text: str) -> int:
@@ -20,7 +21,7 @@ def encoded(text: str) -> int:
 def split_body(body: str, max_stanza: int) -> list[str]:
     """``body`` in parts that each fit a stanza of ``max_stanza`` bytes; one part if it fits."""
     budget = max(256, max_stanza - ENVELOPE)
-    if encoded(body) <= budget:
+    if len(body) * WIDEST <= budget or encoded(body) <= budget:  # most bodies: no encoding
         return [body]
     parts: list[str] = []
     current: list[str] = []

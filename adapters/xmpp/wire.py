@@ -5,10 +5,11 @@ forbids (NUL, most C0 controls, lone surrogates, U+FFFE/U+FFFF); one such charac
 server close the whole component stream as ``not-well-formed``. They become U+FFFD here, and
 ``& < > " '`` are escaped, for every body, subject, status and attribute.
 
-Messages are the hot path of the gateway, so they are written as text straight to the
-transport instead of being built as slixmpp stanza objects and passed through its send task;
-while that task still has stanzas waiting, ours join its queue behind them, so the order in
-which backline sent things is the order the server sees.
+Messages (with receipts and chat states) are the hot path of the gateway, so they are
+written as text straight to the transport instead of being built as slixmpp stanza objects
+and passed through its send task; while that task still has stanzas waiting, ours join its
+queue behind them, so the order in which backline sent things is the order the server sees.
+Text with nothing to escape or replace, most of it, is written as it is.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ if TYPE_CHECKING:
 
 CHAT_STATES = "http://jabber.org/protocol/chatstates"
 CORRECTION = "urn:xmpp:message-correct:0"
+RECEIPTS = "urn:xmpp:receipts"
+STATES = frozenset({"active", "composing", "paused", "inactive", "gone"})  # XEP-0085
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Anything but these needs work; most text has none, so it is written as it is.
+_PLAIN_TEXT = re.compile(
+    "[^\t\n\x20-\x25\x27-\x3b\x3d\x3f-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_PLAIN_ATTR = re.compile(
+    "[^\x20\x21\x23-\x25\x28-\x3b\x3d\x3f-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 _TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _ATTR = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
@@ -36,11 +46,15 @@ def xml_safe(text: str) -> str:
 
 def text(value: str) -> str:
     """Character data: valid and escaped."""
+    if _PLAIN_TEXT.search(value) is None:
+        return value
     return xml_safe(value).translate(_TEXT)
 
 
 def attr(value: str) -> str:
     """An attribute value for ``"…"``: valid and escaped."""
+    if _PLAIN_ATTR.search(value) is None:
+        return value
     return xml_safe(value).translate(_ATTR)
 
 
@@ -61,11 +75,31 @@ def message(
         parts.append(f"<subject>{text(subject)}</subject>")
     parts.append(f"<body>{text(body)}</body>")
     if chat_state is not None:
-        parts.append(f'<{chat_state} xmlns="{CHAT_STATES}"/>')
+        parts.append(_state(chat_state))
     if corrects is not None:
         parts.append(f'<replace id="{attr(corrects)}" xmlns="{CORRECTION}"/>')
     parts.append("</message>")
     return "".join(parts)
+
+
+def chat_state(*, to: str, frm: str, state: str) -> str:
+    """A bodiless ``<message/>`` carrying only a chat state (XEP-0085)."""
+    return f'<message to="{attr(to)}" from="{attr(frm)}" type="chat">{_state(state)}</message>'
+
+
+def _state(state: str) -> str:
+    """The chat state element; its name is the state, so only XEP-0085's five will do."""
+    if state not in STATES:
+        raise ValueError(f"{state!r} is not an XEP-0085 chat state")
+    return f'<{state} xmlns="{CHAT_STATES}"/>'
+
+
+def receipt(*, to: str, frm: str, of: str) -> str:
+    """A receipt (XEP-0184) for the message with id ``of``."""
+    return (
+        f'<message to="{attr(to)}" from="{attr(frm)}">'
+        f'<received xmlns="{RECEIPTS}" id="{attr(of)}"/></message>'
+    )
 
 
 def write(stream: BaseXMPP, xml: str) -> None:

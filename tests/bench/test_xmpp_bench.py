@@ -30,6 +30,7 @@ def bench_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_xmpp", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -41,6 +42,16 @@ def test_verdict_follows_the_target_adp_6() -> None:
     assert verdict(2.5, 2.5) == ("OK", 0)
     assert verdict(2.51, 2.5) == ("MISSED", 1)
     assert bench_module().TARGET == 2.5
+
+
+def test_every_round_is_measured_in_alternating_chunks_adp_6() -> None:
+    """ADP-6: ``--rounds N`` measures exactly N round trips of each kind, CHUNK at a time."""
+    bench = bench_module()
+    assert bench.chunks(25) == [10, 10, 5]
+    assert bench.chunks(400) == [10] * 40
+    assert bench.chunks(2) == [2]
+    spread = bench.figure([0.001, 0.002, 0.003, 0.004, 0.005])
+    assert spread == "median 3.000 ms (p10 1.400 · p90 4.600 ms)"
 
 
 def test_xmpp_bench_against_backline_run_exits_1_on_an_impossible_target_adp_6() -> None:
@@ -61,7 +72,10 @@ def test_xmpp_bench_against_backline_run_exits_1_on_an_impossible_target_adp_6()
     )
     out = result.stdout
     assert "backline run process" in out, out + result.stderr
-    assert re.search(rf"direct .* median {NUMBER} ms", out), out + result.stderr
-    assert re.search(rf"relayed .* median {NUMBER} ms", out), out
+    assert "rounds: 20 of each kind after a warm-up, in 2 alternating chunks" in out, out
+    spread = rf"median {NUMBER} ms \(p10 {NUMBER} · p90 {NUMBER} ms\)"
+    assert re.search(rf"direct .* {spread}", out), out + result.stderr
+    assert re.search(rf"relayed .* {spread}", out), out
+    assert re.search(rf"ratio by chunk: p10 {NUMBER}\u00d7 · p90 {NUMBER}\u00d7", out), out
     assert re.search(rf"ratio: {NUMBER}\u00d7 \(target <= 0\) MISSED", out), out
     assert result.returncode == 1, out + result.stderr

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from adapters.xmpp.convert import (
     CustomerText,
     Ignore,
@@ -13,7 +16,7 @@ from adapters.xmpp.convert import (
     classify,
     normalized,
 )
-from adapters.xmpp.inbound import error_condition
+from adapters.xmpp.reader import error_condition
 from adapters.xmpp.sizes import encoded, split_body
 
 C = "backline.localhost"
@@ -73,3 +76,11 @@ def test_the_raw_error_condition_is_read_not_slixmpps_guess_adp_4() -> None:
     )
     assert error_condition(error) == "service-unavailable"
     assert error_condition(None) == ""
+
+
+@given(st.text(alphabet=st.sampled_from("&<>\r\x00\ud800\U0001f600\u00e9 a\n"), max_size=80))
+def test_no_part_is_ever_over_the_limit_whatever_the_characters_adp_4(body: str) -> None:
+    """Short bodies skip the encoding (five bytes a character at most), long ones split."""
+    parts = split_body(body, 1280)  # 256 bytes for the body
+    assert all(encoded(part) <= 256 for part in parts)
+    assert "".join(parts).replace("\n", "") == body.replace("\n", "")

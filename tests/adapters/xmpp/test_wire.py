@@ -40,3 +40,20 @@ def test_a_correction_names_the_message_it_replaces_adp_6() -> None:
 def test_forbidden_characters_become_the_replacement_character_adp_4() -> None:
     assert wire.xml_safe("a\x00b\x0bc\ud800d\ufffe\tok\n") == "a\ufffdb\ufffdc\ufffdd\ufffd\tok\n"
     assert wire.text("<b>&</b>") == "&lt;b&gt;&amp;&lt;/b&gt;"
+
+
+def test_plain_text_is_written_as_it_is_and_only_that_adp_4() -> None:
+    """Every character either needs nothing or gets the full treatment, never in between."""
+    specials = [chr(c) for c in range(0x100)] + [
+        "\ud800",
+        "\udfff",
+        "\ufffe",
+        "\uffff",
+        "\U0001f600",
+    ]
+    for char in specials:
+        for value in (char, f"ping {char} pong"):
+            assert wire.text(value) == wire.xml_safe(value).translate(wire._TEXT), repr(value)
+            assert wire.attr(value) == wire.xml_safe(value).translate(wire._ATTR), repr(value)
+    assert wire.attr("bob@localhost/phone") == "bob@localhost/phone"
+    assert wire.attr('a"b') == "a&quot;b" and wire.text("a\rb") == "a&#13;b"

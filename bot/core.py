@@ -278,8 +278,10 @@ class Core:
         if self.addresses.dirty:
             self.addresses.reload()
         if self.engine.touched:
-            self.engine.restore(only=set(self.engine.touched))
-            self.engine.recount_load()
+            touched = set(self.engine.touched)
+            members = self.engine.members_in(touched)  # as the rolled-back command left them
+            self.engine.restore(only=touched)
+            self.engine.recount_load(members | self.engine.members_in(touched))
         self._outbox.clear()
         self.automation.pending.clear()
 

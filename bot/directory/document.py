@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.scanner
 import re
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -81,6 +82,15 @@ def _no_float(text: str) -> Any:
 
 
 _JSON = json.JSONDecoder(object_pairs_hook=_unique, parse_float=_no_float, parse_constant=_no_float)
+_SCAN: Any = json.scanner.make_scanner(cast(Any, _JSON))  # ``decode`` less its Python frames
+
+
+def _one_object(text: str) -> Any:
+    """The JSON object ``text`` holds (it starts with ``{`` and ends with ``}``)."""
+    value, end = _SCAN(text, 0)
+    if end != len(text):
+        raise _NotPlain("more than one value")
+    return value
 
 
 def json_lines(text: str) -> tuple[str, list[Any]]:
@@ -99,8 +109,8 @@ def json_lines(text: str) -> tuple[str, list[Any]]:
         if not entry.startswith("- {") or not line.endswith("}") or not _SAFE_LINE.fullmatch(line):
             continue
         try:
-            value = _JSON.decode(entry[2:])
-        except ValueError:
+            value = _one_object(entry[2:])
+        except (ValueError, StopIteration):  # StopIteration: no JSON value at all
             continue
         lines[number] = f"{line[: len(line) - len(entry)]}- {STAND_IN} {len(objects)}"
         objects.append(value)

@@ -15,10 +15,8 @@ class Identities:
 
     def load(self, data: DirectoryData, links: list[tuple[str, str, str]]) -> None:
         """Rebuild from the directory's handles, then the stored links of members who stay."""
-        self._owner, self._handles = {}, {}
-        for member in data.members.values():
-            for platform, handle in member.handles.items():
-                self._add(platform, handle, member.id)
+        self._handles = {m.id: dict(m.handles) for m in data.members.values() if m.handles}
+        self._owner = {(p, h): mid for mid, hs in self._handles.items() for p, h in hs.items()}
         for platform, handle, member_id in links:
             if member_id in data.members and (platform, handle) not in self._owner:
                 self._add(platform, handle, member_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.directory.document import NeedsLines, read_document
 from bot.directory.model import DirectoryData, Group, GroupKind, Mailbox, Member, Role
+from bot.directory.quiet import collector_paused
 from bot.rules.errors import RuleError, RulesInvalid
 from bot.rules.source import KeyPath, Source, load_source, parse_source
 
@@ -43,14 +44,15 @@ def read_directory(content: bytes, name: str) -> DirectoryData:
     The fast reader keeps no lines; when it cannot read the file, or the file has
     problems, the line-exact reader reads it again so every error names its line.
     """
-    try:
-        reader = _Reader(Source(name, read_document(content.decode("utf-8"))))
-    except (NeedsLines, UnicodeDecodeError):
-        reader = None
-    if reader is not None:
-        data = reader.build()
-        if not reader.errors:
-            return data
+    with collector_paused():
+        try:
+            reader = _Reader(Source(name, read_document(content.decode("utf-8"))))
+        except (NeedsLines, UnicodeDecodeError):
+            reader = None
+        if reader is not None:
+            data = reader.build()
+            if not reader.errors:
+                return data
     return parse_directory(parse_source(content.decode("utf-8"), name))
 
 

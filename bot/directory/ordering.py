@@ -50,8 +50,8 @@ def entries_of(data: DirectoryData, identities: Identities, index_groups: bool) 
 
 def spaced(entries: Iterable[Entry]) -> list[tuple[int, Entry]]:
     """A full build: every entry in name order, ``GAP`` apart."""
-    ordered = sorted(entries, key=order_key)
-    return [(n * GAP, e) for n, e in enumerate(ordered, 1)]
+    keyed = sorted((name_key(e.name, e.ref), e) for e in entries)  # refs, so keys, differ
+    return [(n * GAP, e) for n, (_, e) in enumerate(keyed, 1)]
 
 
 @dataclass

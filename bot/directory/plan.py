@@ -7,6 +7,7 @@ while the event loop goes on serving. Every row is prepared here, JSON included.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -80,21 +81,49 @@ class Before:
     data: DirectoryData
     index_groups: bool
     identities: Identities
-    rowids: Mapping[str, int] | None  # None: the index cannot be trusted, build it whole
+    # None: the tables cannot be trusted; the index is built whole and presence is
+    # settled against the members after the load (``Directory.load``), not planned here
+    rowids: Mapping[str, int] | None
+
+
+@dataclass(frozen=True)
+class WholeIndex:
+    """The index written whole: every entry, spaced in name order, and the identities."""
+
+    identities: Identities
+    entries: list[tuple[int, Entry]]
+
+
+def whole_index(data: DirectoryData, links: Links, index_groups: bool) -> WholeIndex:
+    """Every search entry of ``data`` (with its identities, ``links`` included)."""
+    identities = Identities()
+    identities.load(data, links)
+    return WholeIndex(identities, spaced(entries_of(data, identities, index_groups).values()))
 
 
 def plan_load(
-    before: Before, data: DirectoryData, source: Source, links: Links, now: float, *, bulk: bool
+    before: Before,
+    data: DirectoryData,
+    source: Source,
+    links: Links,
+    now: float,
+    *,
+    bulk: bool,
+    whole: WholeIndex | None = None,
 ) -> Plan:
     """Everything a load of ``data`` writes, given what the tables hold ``before``.
 
     Only members whose entry in the file changed are compared further: their rows,
-    identities and search entries are the only ones written.
+    identities and search entries are the only ones written. ``whole`` is the index
+    written whole (``whole_index``) when the caller built it already.
     """
-    new = Identities()
-    new.load(data, links)
+    if whole is None:
+        new = Identities()
+        new.load(data, links)
+    else:
+        new = whole.identities
     plan = Plan(data, source, new, links, {}, now)
-    touched = _members(plan, before.data, data)
+    touched = _members(plan, before.data, data, presence=before.rowids is not None)
     _mailboxes(plan, before.data.mailboxes, data.mailboxes)
     if before.rowids is None or data.groups != before.data.groups:
         plan.groups = [_group_row(g) for g in data.groups.values()]
@@ -108,7 +137,10 @@ def plan_load(
         plan.steps.append(Write("DELETE FROM identities", [()]))
         plan.steps.append(Write(INSERT_IDENTITY, sorted(new.rows())))  # key order: appends
     if changes is None:
-        entries = spaced(entries_of(data, new, source[1]).values())
+        if whole is None:
+            entries = spaced(entries_of(data, new, source[1]).values())
+        else:
+            entries = whole.entries
         plan.rowids = {e.ref: n for n, e in entries}
         if bulk:
             plan.rebuild = entries
@@ -155,8 +187,8 @@ def _key_finder(data: DirectoryData) -> Callable[[str], str]:
     return key_of
 
 
-def _members(plan: Plan, old: DirectoryData, new: DirectoryData) -> list[str]:
-    """Write changed, added and removed members; their ids."""
+def _members(plan: Plan, old: DirectoryData, new: DirectoryData, *, presence: bool) -> list[str]:
+    """Write changed, added and removed members (and, with ``presence``, theirs); their ids."""
     changed = [m for mid, m in new.members.items() if old.members.get(mid) != m]
     roles: dict[frozenset[Role], str] = {}
     plan.removed = [mid for mid in old.members if mid not in new.members]
@@ -170,16 +202,17 @@ def _members(plan: Plan, old: DirectoryData, new: DirectoryData) -> list[str]:
         )
     )
     plan.steps.append(Write("DELETE FROM members WHERE id = ?", [(m,) for m in plan.removed]))
-    plan.steps.append(
-        Write(
-            "INSERT OR REPLACE INTO presence (member_id, state, reason, since, busy)"
-            " VALUES (?, 'logged_off', NULL, ?, 0)",
-            [(mid, plan.since) for mid in plan.added],
+    if presence:
+        plan.steps.append(
+            Write(
+                "INSERT OR REPLACE INTO presence (member_id, state, reason, since, busy)"
+                " VALUES (?, 'logged_off', NULL, ?, 0)",
+                [(mid, plan.since) for mid in plan.added],
+            )
         )
-    )
-    plan.final.append(
-        Write("DELETE FROM presence WHERE member_id = ?", [(m,) for m in plan.removed])
-    )
+        plan.final.append(
+            Write("DELETE FROM presence WHERE member_id = ?", [(m,) for m in plan.removed])
+        )
     return [m.id for m in changed] + plan.removed
 
 
@@ -252,7 +285,7 @@ def _handles(handles: Mapping[str, str]) -> str:
     """``json.dumps(dict(handles))``, faster for handles with nothing to escape."""
     if not handles:
         return "{}"
-    if all(_VERBATIM.fullmatch(k) and _VERBATIM.fullmatch(v) for k, v in handles.items()):
+    if _VERBATIM.fullmatch("".join(itertools.chain.from_iterable(handles.items()))):
         return "{" + ", ".join(f'"{k}": "{v}"' for k, v in handles.items()) + "}"
     return json.dumps(dict(handles))
 

@@ -132,10 +132,15 @@ class SearchIndex:
         self.rowids = dict(self.conn.execute("SELECT ref, rowid FROM entries"))
 
     def rebuild(self, rows: Sequence[tuple[int, Entry]]) -> None:
-        """Write the whole index at once, inside the caller's transaction.
+        """Write the whole index at once, inside the caller's transaction."""
+        self.write_entries(rows)
+        self.build_fts()
 
-        FTS5's own ``rebuild`` reads the content table in one pass, far faster than
-        indexing the rows one by one; the keys' indexes are built after their rows.
+    def write_entries(self, rows: Sequence[tuple[int, Entry]]) -> None:
+        """Replace every entry and exact-match key; ``build_fts`` then indexes the words.
+
+        The keys' indexes are built after their rows, from sorted keys. ``rowids`` stays
+        as it is until the load that wrote them is swapped in (``Directory.swap``).
         """
         conn = self.conn
         for fts in FTS_TABLES:
@@ -148,9 +153,16 @@ class SearchIndex:
         conn.executemany(INSERT_KEYS, (k for n, e in rows for k in key_rows(n, e)))
         for create in KEY_INDEXES.values():
             conn.execute(create)
+
+    def build_fts(self) -> None:
+        """Index every entry's words, both ways, after ``write_entries``.
+
+        FTS5's own ``rebuild`` reads the content table in one pass, far faster than
+        indexing the rows one by one. It is one long statement in SQLite's C code, which
+        lets other Python threads run meanwhile (``Directory.load`` plans during it).
+        """
         for fts in FTS_TABLES:
-            conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-        self.rowids = {e.ref: n for n, e in rows}
+            self.conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
 
     def update(self, entry: Entry) -> None:
         """Re-index one entry (a member got a new handle)."""

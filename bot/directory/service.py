@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from bot.clock import Clock
 from bot.directory.contacts import Contacts
 from bot.directory.identities import Identities
 from bot.directory.model import DirectoryData, Group, Member
 from bot.directory.ordering import group_entry, member_entry
-from bot.directory.plan import Before, Plan, plan_load
+from bot.directory.plan import Before, Plan, plan_load, whole_index
 from bot.directory.presence import Presence, PresenceState
+from bot.directory.quiet import collector_paused
 from bot.directory.search import Entry, Page, SearchIndex
 from bot.directory.stored import MIGRATIONS, Source, read_stored, record_source, stored_source
 from bot.directory.targets import Target, parse_target
@@ -62,12 +64,13 @@ class Directory:
         self.synced = True  # the tables hold exactly what memory holds
         self.loading = False  # a reload is under way
         self._source: Source = (digest, index_groups)
-        if digest and stored_source(store.conn) == self._source:
-            self.index.read_rowids()  # an unchanged file: nothing to write
-            self.refresh()
-        else:
-            self.synced = False
-            self.load(data, index_groups=index_groups, digest=digest)
+        with collector_paused():
+            if digest and stored_source(store.conn) == self._source:
+                self.index.read_rowids()  # an unchanged file: nothing to write
+                self.refresh()
+            else:
+                self.synced = False
+                self.load(data, index_groups=index_groups, digest=digest)
 
     # -- loading -----------------------------------------------------------------
 
@@ -80,14 +83,38 @@ class Directory:
         if self.unchanged(digest, index_groups):
             return
         with self.store.transaction():
-            plan = self.plan(data, index_groups=index_groups, digest=digest, bulk=True)
-            run_all(self.store.conn, plan.steps)
-            if plan.rebuild is not None:
-                self.index.rebuild(plan.rebuild)
+            if self.synced:
+                plan = self.plan(data, index_groups=index_groups, digest=digest, bulk=True)
+                run_all(self.store.conn, plan.steps)
+                if plan.rebuild is not None:
+                    self.index.rebuild(plan.rebuild)
+            else:
+                plan = self._load_whole(data, (digest, index_groups))
             settle = not self.synced
             self.swap(plan)
             if settle:
                 self._settle_presence()
+
+    def _load_whole(self, data: DirectoryData, source: Source) -> Plan:
+        """Write ``data`` against the store, the index whole; the plan, for ``swap``.
+
+        The index's entries are written first; while FTS5 indexes their words (C code
+        that lets Python threads run), this thread plans the other tables' rows.
+        """
+        before, links = self.before(), self.links()
+        whole = whole_index(data, links, source[1])
+        self.index.write_entries(whole.entries)
+        with ThreadPoolExecutor(1, thread_name_prefix="directory-fts") as worker:
+            indexed = worker.submit(self.index.build_fts)
+            try:
+                plan = plan_load(
+                    before, data, source, links, self.clock.now(), bulk=True, whole=whole
+                )
+            finally:
+                wait([indexed])  # the connection is the worker's until it is done
+            indexed.result()
+        run_all(self.store.conn, plan.steps)
+        return plan
 
     def source(self) -> Source:
         """The hash and index setting memory was loaded from."""
@@ -291,6 +318,10 @@ class Directory:
     def presence(self, member_id: str) -> Presence:
         """The member's current presence."""
         return self._presence[member_id]
+
+    def members_where(self, test: Callable[[Presence], bool]) -> list[str]:
+        """Members whose presence passes ``test`` (one pass over the presence table in memory)."""
+        return [mid for mid, presence in self._presence.items() if test(presence)]
 
     def set_presence(
         self, member_id: str, state: PresenceState, reason: str | None = None

@@ -12,11 +12,13 @@ import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.directory.model import DirectoryData, Group, GroupKind, Mailbox, Member, Role
+from bot.directory.quiet import collector_paused
 
 MIGRATIONS = Migrations("backline-directory")
 Source = tuple[str, bool]  # (content hash, whether groups are in the search index)
@@ -67,20 +69,29 @@ def record_source(conn: sqlite3.Connection, source: Source | None) -> None:
 
 
 def read_stored(conn: sqlite3.Connection) -> DirectoryData:
-    """Members, groups and mailboxes as the directory tables hold them."""
-    roles: dict[str, frozenset[Role]] = {}
+    """Members, groups and mailboxes as the directory tables hold them.
+
+    Each JSON column is decoded in one call for all rows (100,000 members: four calls,
+    not 400,000), and members with the same roles share one set.
+    """
+    rows = conn.execute(
+        "SELECT id, name, roles, groups_, skills, handles, voice FROM members"
+    ).fetchall()
+    ids, names, role_texts, groups_, skills, handles, voices = _columns(rows, 7)
+    role_sets: dict[str, frozenset[Role]] = {}
+    for text in set(role_texts):
+        role_sets[text] = frozenset(map(Role, json.loads(text)))
     members = {
-        mid: Member(
-            mid,
-            name,
-            roles.setdefault(role_text, frozenset(map(Role, json.loads(role_text)))),
-            json.loads(handles),
-            voice,
-            tuple(json.loads(groups)),
-            tuple(json.loads(skills)),
-        )
-        for mid, name, role_text, groups, skills, handles, voice in conn.execute(
-            "SELECT id, name, roles, groups_, skills, handles, voice FROM members"
+        mid: Member(mid, name, role_sets[roles], owned, voice, tuple(gs), tuple(ss))
+        for mid, name, roles, owned, voice, gs, ss in zip(
+            ids,
+            names,
+            role_texts,
+            _decoded(handles),
+            voices,
+            _decoded(groups_),
+            _decoded(skills),
+            strict=True,
         )
     }
     groups = {
@@ -103,6 +114,16 @@ def read_stored(conn: sqlite3.Connection) -> DirectoryData:
     return DirectoryData(members, groups, boxes)
 
 
+def _columns(rows: list[Any], width: int) -> list[tuple[Any, ...]]:
+    """The rows' columns, each as one tuple (``width`` of them, empty without rows)."""
+    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+
+
+def _decoded(texts: tuple[str, ...]) -> list[Any]:
+    """Each JSON text's value, decoded as one array in a single call."""
+    return list(json.loads("[" + ",".join(texts) + "]")) if texts else []
+
+
 def peek(database: Path | str) -> Callable[[str], DirectoryData | None]:
     """Before the store opens: the stored directory, if it was written from this hash.
 
@@ -120,7 +141,10 @@ def peek(database: Path | str) -> Callable[[str], DirectoryData | None]:
             return None
         try:
             source = stored_source(conn)
-            return read_stored(conn) if source is not None and source[0] == digest else None
+            if source is None or source[0] != digest:
+                return None
+            with collector_paused():
+                return read_stored(conn)
         except sqlite3.Error:
             return None
         finally:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from transitions import MachineError
 
 from bot.clock import Timer
-from bot.directory.presence import PresenceState
+from bot.directory.presence import Presence, PresenceState
 from bot.errors import CommandError
 from bot.interaction.calls import Calls
 from bot.interaction.consults import Consults
@@ -111,10 +111,11 @@ class Engine:
 
     def resume_after_call_work(self) -> None:
         """Timed after-call work still ends on time after a restart (INT-4, OPS-2)."""
-        for member_id in self.core.directory.data.members:
-            presence = self.core.directory.presence(member_id)
+        directory = self.core.directory
+        for member_id in directory.members_where(_in_after_call_work):
+            presence = directory.presence(member_id)
             timed, _, seconds = (presence.reason or "").partition(" ")
-            if presence.state is PresenceState.AFTER_CALL_WORK and timed == TIMED_ACW:
+            if timed == TIMED_ACW:
                 length = float(seconds) if seconds else self.core.policy.interaction.after_call_work
                 left = presence.since + length - self.core.clock.now()
                 self.schedule_ready(member_id, max(0.0, left))
@@ -139,10 +140,29 @@ class Engine:
         self.live.clear()
         self.restore()  # fresh models, bound to the new machines, timers re-armed
 
-    def recount_load(self) -> None:
-        """Every member's busy flag from the interactions they are in."""
-        for member_id in self.core.directory.data.members:
-            self.core.directory.set_busy(member_id, self.is_busy(member_id))
+    def recount_load(self, members: Iterable[str] | None = None) -> None:
+        """Busy flags from the interactions members are in: ``members``, or all who may be.
+
+        Only a member in a live interaction, or marked busy now, can need a change: at
+        100,000 members the others are never looked at.
+        """
+        directory = self.core.directory
+        if members is None:
+            busy = directory.members_where(_busy)
+            members = {*busy, *(who[1:] for who in self._by_party if who.startswith("@"))}
+        for member_id in members:
+            if member_id in directory.data.members:
+                directory.set_busy(member_id, self.is_busy(member_id))
+
+    def members_in(self, iids: Iterable[str]) -> set[str]:
+        """Members who are parties of the live interactions ``iids``."""
+        return {
+            who[1:]
+            for iid in iids
+            if (ix := self.live.get(iid)) is not None
+            for who in ix.parties
+            if who.startswith("@")
+        }
 
     def state_changed(self, interaction: Interaction, source: str, trigger: str) -> None:
         """Journal hook: each change of state is an event (INT-5)."""
@@ -505,3 +525,11 @@ PUBLIC_TRIGGERS = {
     "done": "done",
     "leave": "leave",
 }
+
+
+def _in_after_call_work(presence: Presence) -> bool:
+    return presence.state is PresenceState.AFTER_CALL_WORK
+
+
+def _busy(presence: Presence) -> bool:
+    return presence.busy

@@ -1,42 +1,56 @@
 """Slack ack and delivery latency: backline's adapter vs a bare bolt app, and vs a full store.
 
-Three apps, all bolt ``AsyncApp``s on aiohttp on 127.0.0.1, signed by one secret, measured in
-one run and interleaved request by request:
+Five processes on 127.0.0.1, so that no app shares an interpreter with another or with the
+client that times them:
 
-- *bare bolt*, the baseline, runs in its own process. Its listener does the same durable
-  work backline does before it acks, and no more: one committed SQLite INSERT (WAL,
-  ``synchronous=NORMAL``, as backline's store), then the ack.
+- the *Web API stub*: the strict one of the Slack tests (``tests/adapters/slack/stub.py``,
+  which validates every Block Kit payload and answers ``invalid_blocks`` as Slack does); it
+  notes when each reply arrives;
+- *bare bolt*, the baseline: a bolt ``AsyncApp`` on aiohttp whose listeners do the durable
+  work backline does before it acks, and no more (one committed SQLite INSERT, WAL,
+  ``synchronous=NORMAL``, as backline's store), ack, then reply through the same stub after
+  the ack (to the ``response_url``, or in its card's thread);
 - *backline* on an empty store: it commits the command before it acks, and replies through
-  ``response_url`` (or in the card's thread) after the ack, on the same event loop.
-- *backline, full store*: the adapter's tables hold 50,000 cards of closed interactions
-  and 1,000 of live ones (seeded directly: a store no pruning has cleaned, so the index,
-  not the pruning, must keep lookups flat).
+  ``response_url`` (or in the card's thread) after the ack;
+- *backline, full store*: the adapter's tables also hold 50,000 cards of closed interactions
+  and 1,000 of live ones (seeded directly: a store no pruning has cleaned, so the index, not
+  the pruning, must keep lookups flat);
+- the *client*, this process: Slack on another machine. It sends the same signed requests
+  (Slack's v0 HMAC) to every app, one at a time, interleaved request by request with each
+  app first in turn, so a noisy moment of a shared machine hits all of them; after each
+  request it waits until that app has settled (its replies are out).
 
-Each round, every app gets a `/bl status` slash command, each app first in turn; both
-backlines also get `!status` in the thread of alice's live chat's card (its card is looked
-up before the ack). *ack* is
-until the HTTP answer is read; *delivery* until the reply reaches the fake Web API.
-Targets: backline p99 ack < 50 ms and at most 1.5 times the bare bolt's; the full store's
-p99 ack and p99 delivery at most 1.2 times the empty store's. Exit 1 when a target is missed.
+Each step, every app gets a ``/bl status`` slash command, then ``!status`` in the thread of
+alice's card (backline looks its card up before the ack). *ack* is until the HTTP answer
+is read; *delivery* until the reply reaches the stub (one monotonic clock for all processes).
+Each app also reports the CPU time it spends per request (its reply and settling included),
+a figure the machine's load hardly moves. Warm-up steps are not counted. A round is one
+such comparison with fresh processes; with ``--rounds N`` the bench runs N rounds back to
+back and also checks that the p99 ack ratio backline / bare bolt agrees across rounds: all
+within ± ``--spread-target`` (half their range).
+Targets, in every round and over the whole mix (both paths, so twice the samples of either):
+backline p99 ack < 50 ms and below 1.5 times the bare bolt's; the full store's p99 ack and
+p99 delivery below 1.2 times the empty store's. Exit 1 when any target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
+import contextlib
 import hashlib
 import hmac
-import itertools
 import json
 import logging
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -44,6 +58,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,126 +66,174 @@ sys.path.insert(0, str(ROOT))
 from adapters.slack import PLUGIN  # noqa: E402
 from adapters.slack.adapter import SlackAdapter  # noqa: E402
 from adapters.slack.config import SlackConfig  # noqa: E402
+from bench.targets import TIMES, Target, verdict  # noqa: E402
 from bot.app import build_adapters  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.http import build_http_app  # noqa: E402
 from bot.port import Address, Port  # noqa: E402
+from tests.adapters.slack.stub import SlackStub  # noqa: E402
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
+ALICE = "U0ALICE"
 CLOSED, LIVE = 50_000, 1_000
+APPS = ("bare bolt", "backline", "full store")
+PATHS = ("slash", "thread")
+PLUS_MINUS = "\u00b1"
 
 
-# -- the fake Web API: answers, and notes when each reply arrived ------------------------
-
-
-@dataclass
-class Arrivals:
-    """When the last reply of each kind reached the fake Slack (``time.perf_counter``)."""
-
-    at: dict[str, float] = field(default_factory=dict)
-    ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-    async def web_api(self, request: web.Request) -> web.Response:
-        """auth.test, conversations.open, posts (each a new ts), response_url replies."""
-        method = request.match_info.get("method")
-        if method == "auth.test":
-            return web.json_response({"ok": True, "user_id": "UB", "bot_id": "BB", "team_id": "T0"})
-        if method == "conversations.open":
-            return web.json_response({"ok": True, "channel": {"id": "D0ALICE"}})
-        if method is None:  # a response_url
-            self.at[request.match_info["name"]] = time.perf_counter()
-        elif method == "chat.postMessage" and "thread_ts" in await _arguments(request):
-            self.at["thread"] = time.perf_counter()
-        return web.json_response({"ok": True, "ts": f"1.{next(self.ts):06d}", "channel": "D0"})
-
-
-async def _arguments(request: web.Request) -> dict[str, object]:
-    if request.content_type == "application/json":
-        return dict(await request.json())
-    return dict(await request.post())
+def now_ns() -> int:
+    """One clock for every process of the bench: CLOCK_MONOTONIC, in nanoseconds."""
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
+    """Serve ``app`` on a free port of 127.0.0.1."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     return runner, runner.addresses[0][1]
 
 
-# -- the baseline, in its own process --------------------------------------------------
+async def until_stdin_closes(ready: str) -> None:
+    """Tell the parent ``READY …``, then wait until it closes our stdin."""
+    print(f"READY {ready}", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 
-def bare_bolt(base_url: str, database: Path) -> web.Application:
-    """A bolt app whose listener commits one INSERT, then acks."""
-    db = sqlite3.connect(database, isolation_level=None)
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY, body TEXT)")
-    bolt = AsyncApp(
-        client=AsyncWebClient(token=TOKEN, base_url=base_url),
-        signing_secret=SECRET,
-        process_before_response=True,
-    )
-
-    @bolt.command("/bl")
-    async def commit_then_ack(ack, body):  # type: ignore[no-untyped-def]
-        with db:
-            db.execute("INSERT INTO commands (body) VALUES (?)", (json.dumps(body),))
-        await ack()
-
-    async def handle(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
-
-    app = web.Application()
-    app.router.add_post("/slack/events", handle)
-    return app
+def settled() -> web.Response:
+    """``GET /bench/settle``'s answer, once an app's replies are out: its CPU seconds so far."""
+    return web.Response(text=repr(time.process_time()))
 
 
-async def run_baseline(base_url: str) -> None:
-    """Serve the baseline; print its port; stop when stdin closes."""
-    with tempfile.TemporaryDirectory() as tmp:
-        runner, port = await serve(bare_bolt(base_url, Path(tmp) / "bare.db"))
-        print(f"PORT {port}", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        await runner.cleanup()
-
-
-def start_baseline(base_url: str) -> tuple[subprocess.Popen[str], int]:
-    """The baseline process and its port."""
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--baseline", base_url],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith("PORT "):
-        proc.kill()
-        raise SystemExit(f"the baseline did not start: {line!r}")
-    return proc, int(line.split()[1])
-
-
-# -- backline ----------------------------------------------------------------------------
+# -- the Web API stub, in its own process ----------------------------------------------------
 
 
 @dataclass
-class Backline:
-    """backline with the Slack adapter, and alice's live chat with its card."""
+class Arrivals:
+    """When each reply reached the stub: by response_url name, and by thread (in order)."""
 
-    core: Core
-    adapter: SlackAdapter
-    runner: web.AppRunner
-    url: str
-    channel: str = ""
-    thread: str = ""
+    responses: dict[str, int] = field(default_factory=dict)
+    threads: dict[str, list[int]] = field(default_factory=dict)
 
-    @classmethod
-    async def open(cls, database: Path, base_url: str, *, full: bool) -> Backline:
-        core = Core.open(ROOT / "rules", database, SystemClock())
+    def note(self, method: str, args: dict[str, Any]) -> None:
+        """The stub's ``on_call`` hook."""
+        if method == "response_url":
+            self.responses[str(args["name"])] = now_ns()
+        elif method == "chat.postMessage" and args.get("thread_ts"):
+            self.threads.setdefault(str(args["thread_ts"]), []).append(now_ns())
+
+
+async def run_stub() -> None:
+    """The strict stub, plus ``GET /bench/arrivals``: the arrivals and what it refused."""
+    stub, arrivals = SlackStub(), Arrivals()
+    stub.on_call.append(arrivals.note)
+
+    async def report(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "responses": arrivals.responses,
+                "threads": arrivals.threads,
+                "invalid": stub.invalid,
+            }
+        )
+
+    app = web.Application()
+    stub.routes(app)
+    app.router.add_get("/bench/arrivals", report)
+    runner, stub.port = await serve(app)
+    await until_stdin_closes(str(stub.port))
+    await runner.cleanup()
+
+
+# -- the baseline, in its own process --------------------------------------------------------
+
+
+class BareBolt:
+    """A bolt app whose listeners commit one INSERT, ack, then reply after the ack."""
+
+    def __init__(self, base_url: str, database: Path) -> None:
+        self.db = sqlite3.connect(database, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY, body TEXT)")
+        self.session = aiohttp.ClientSession()  # one for every reply, as backline has
+        self.client = AsyncWebClient(token=TOKEN, base_url=base_url, session=self.session)
+        self.bolt = AsyncApp(
+            client=self.client, signing_secret=SECRET, process_before_response=True
+        )
+        self.bolt.command("/bl")(self.on_slash)
+        self.bolt.event("message")(self.on_message)
+        self.replies: set[asyncio.Task[Any]] = set()
+        self.channel = self.thread = ""
+
+    async def post_card(self) -> None:
+        """alice's card: its thread is where ``!status`` is written."""
+        opened = await self.client.conversations_open(users=ALICE)
+        self.channel = str(opened["channel"]["id"])
+        posted = await self.client.chat_postMessage(channel=self.channel, text="i1 Chat from Ann")
+        self.thread = str(posted["ts"])
+
+    def commit(self, body: dict[str, Any]) -> None:
+        with self.db:
+            self.db.execute("INSERT INTO commands (body) VALUES (?)", (json.dumps(body),))
+
+    def after_ack(self, reply: Any) -> None:
+        task = asyncio.create_task(reply)
+        self.replies.add(task)
+        task.add_done_callback(self.replies.discard)
+
+    async def on_slash(self, ack: Any, body: dict[str, Any]) -> None:
+        self.commit(body)
+        await ack()
+        webhook = AsyncWebhookClient(str(body["response_url"]), session=self.session)
+        self.after_ack(webhook.send_dict({"response_type": "ephemeral", "text": "You are ready."}))
+
+    async def on_message(self, ack: Any, body: dict[str, Any]) -> None:
+        self.commit(body)
+        await ack()
+        event = body["event"]
+        self.after_ack(
+            self.client.chat_postMessage(
+                channel=event["channel"], thread_ts=event["thread_ts"], text="You are ready."
+            )
+        )
+
+    async def handle(self, request: web.Request) -> web.Response:
+        return await to_aiohttp_response(
+            await self.bolt.async_dispatch(await to_bolt_request(request))
+        )
+
+    async def settle(self, request: web.Request) -> web.Response:
+        while self.replies:
+            await asyncio.gather(*self.replies)
+        return settled()
+
+
+async def run_bare(base_url: str) -> None:
+    """Serve the baseline until stdin closes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = BareBolt(base_url, Path(tmp) / "bare.db")
+        await bare.post_card()
+        app = web.Application()
+        app.router.add_post("/slack/events", bare.handle)
+        app.router.add_get("/bench/settle", bare.settle)
+        runner, port = await serve(app)
+        await until_stdin_closes(f"{port} {bare.channel} {bare.thread}")
+        await runner.cleanup()
+        await bare.session.close()
+        bare.db.close()
+
+
+# -- backline, in its own process ------------------------------------------------------------
+
+
+async def run_backline(base_url: str, *, full: bool) -> None:
+    """backline with the Slack adapter, alice's live chat with its card; until stdin closes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        core = Core.open(ROOT / "rules", Path(tmp) / "backline.db", SystemClock())
         http = build_http_app(core)
         config = SlackConfig(
             enabled=True,
@@ -185,29 +248,33 @@ class Backline:
         assert isinstance(adapter, SlackAdapter)
         if full:
             seed(core)
+
+        async def settle(request: web.Request) -> web.Response:
+            await adapter.settle()
+            return settled()
+
+        http.router.add_get("/bench/settle", settle)
         runner, port = await serve(http)
         await adapter.start()
-        app = cls(core, adapter, runner, f"http://127.0.0.1:{port}/slack/events")
-        await app.live_chat()
-        return app
+        channel, thread = await live_chat(core, adapter)
+        await until_stdin_closes(f"{port} {channel} {thread}")
+        await adapter.stop()
+        await runner.cleanup()
+        core.store.close()
 
-    async def live_chat(self) -> None:
-        """Ann's chat, accepted by alice: its card in alice's desk."""
-        slack = Port(self.core, "slack")
-        await slack.command("U0ALICE", "ready")
-        iid = await Port(self.core, "api").customer_arrived(
-            Address("api", "ann"), "chat", "@alice", "hello", display="Ann"
-        )
-        await slack.command("U0ALICE", f"accept {iid}")
-        await self.adapter.settle()
-        card = self.adapter.threads.card("dm:alice", iid)
-        assert card is not None, "alice's card was posted"
-        self.channel, self.thread = card.channel, card.ts
 
-    async def close(self) -> None:
-        await self.adapter.stop()
-        await self.runner.cleanup()
-        self.core.store.close()
+async def live_chat(core: Core, adapter: SlackAdapter) -> tuple[str, str]:
+    """Ann's chat, accepted by alice: the channel and ts of its card in alice's desk."""
+    slack = Port(core, "slack")
+    await slack.command(ALICE, "ready")
+    iid = await Port(core, "api").customer_arrived(
+        Address("api", "ann"), "chat", "@alice", "hello", display="Ann"
+    )
+    await slack.command(ALICE, f"accept {iid}")
+    await adapter.settle()
+    card = adapter.threads.card("dm:alice", iid)
+    assert card is not None, "alice's card was posted"
+    return card.channel, card.ts
 
 
 def seed(core: Core) -> None:
@@ -220,10 +287,80 @@ def seed(core: Core) -> None:
         )
 
 
-# -- the client: Slack on another machine -------------------------------------------------
+# -- the parent: starts the processes and is Slack's client ----------------------------------
+
+
+@dataclass
+class Served:
+    """One app's process: where it listens, and the thread of alice's card there."""
+
+    name: str
+    process: asyncio.subprocess.Process
+    port: int
+    channel: str = ""
+    thread: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+async def spawn(name: str, *args: str) -> Served:
+    """Start ``bench/slack.py --serve ARGS`` and read its ``READY PORT [CHANNEL THREAD]``."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--serve",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    line = (await process.stdout.readline()).decode().split()
+    if line[:1] != ["READY"]:
+        process.kill()
+        await process.wait()
+        raise SystemExit(f"{name} did not start (it printed {line!r})")
+    port, *thread = line[1:]
+    return Served(name, process, int(port), *thread)
+
+
+async def finish(served: Served) -> None:
+    """Close its stdin (it stops); kill it if it has not stopped within 10 s."""
+    assert served.process.stdin is not None
+    served.process.stdin.close()
+    try:
+        await asyncio.wait_for(served.process.wait(), 10)
+    except TimeoutError:
+        served.process.kill()
+        await served.process.wait()
+
+
+@contextlib.asynccontextmanager
+async def processes() -> AsyncIterator[tuple[Served, list[Served]]]:
+    """The stub, then the three apps on it; all stopped on the way out."""
+    started: list[Served] = []
+    try:
+        stub = await spawn("the Web API stub", "stub")
+        started.append(stub)
+        base = f"{stub.url}/api/"
+        apps = await asyncio.gather(
+            spawn("bare bolt", "bare", base),
+            spawn("backline", "backline", base),
+            spawn("full store", "full", base),
+            return_exceptions=True,
+        )
+        started += [a for a in apps if isinstance(a, Served)]
+        for app in apps:
+            if isinstance(app, BaseException):
+                raise app
+        yield stub, started[1:]
+    finally:
+        await asyncio.gather(*(finish(s) for s in started))
 
 
 def signed(body: str, content_type: str) -> tuple[bytes, dict[str, str]]:
+    """Slack's v0 signature over ``v0:TIMESTAMP:BODY``, with the body it signs."""
     ts = str(int(time.time()))
     sig = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     headers = {
@@ -234,25 +371,26 @@ def signed(body: str, content_type: str) -> tuple[bytes, dict[str, str]]:
     return body.encode(), headers
 
 
-def slash(i: int, name: str, api_port: int) -> tuple[bytes, dict[str, str], str]:
-    key = f"{i}-{name.replace(' ', '_')}"
+def slash(key: str, stub: Served) -> tuple[bytes, dict[str, str]]:
+    """``/bl status`` from alice, whose reply goes to the stub's ``response_url`` ``key``."""
     form = {
         "command": "/bl",
         "text": "status",
-        "user_id": "U0ALICE",
+        "user_id": ALICE,
         "user_name": "alice",
         "team_id": "T0",
-        "channel_id": "D0ALICE",
-        "response_url": f"http://127.0.0.1:{api_port}/response/{key}",
-        "trigger_id": f"{i}.{key}.bench",
+        "channel_id": "DU0ALICE",
+        "response_url": f"{stub.url}/response/{key}",
+        "trigger_id": f"{key}.bench",
     }
-    return (*signed(urlencode(form), "application/x-www-form-urlencoded"), key)
+    return signed(urlencode(form), "application/x-www-form-urlencoded")
 
 
-def in_thread(i: int, app: Backline) -> tuple[bytes, dict[str, str]]:
+def in_thread(i: int, app: Served) -> tuple[bytes, dict[str, str]]:
+    """alice writes ``!status`` in the thread of her card."""
     event = {
         "type": "message",
-        "user": "U0ALICE",
+        "user": ALICE,
         "text": "!status",
         "channel": app.channel,
         "channel_type": "im",
@@ -264,186 +402,205 @@ def in_thread(i: int, app: Backline) -> tuple[bytes, dict[str, str]]:
 
 
 @dataclass
-class Times:
-    """Milliseconds per app: acks and deliveries."""
+class Round:
+    """Milliseconds of one round, by ``"APP PATH"``: acks and deliveries."""
 
     ack: dict[str, list[float]] = field(default_factory=dict)
     delivery: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # app → CPU ms per request, all in
 
-    def add(self, kind: str, name: str, ms: float) -> None:
-        getattr(self, kind).setdefault(name, []).append(ms)
+    def values(self, kind: str, name: str) -> list[float]:
+        """``"APP PATH"``'s times, or ``"APP mix"``: both paths together."""
+        app, path = name.rsplit(" ", 1)
+        times: dict[str, list[float]] = getattr(self, kind)
+        if path == "mix":
+            return [t for p in PATHS for t in times[f"{app} {p}"]]
+        return times[name]
 
-
-async def client(
-    urls: dict[str, str],
-    apps: dict[str, Backline],
-    arrivals: Arrivals,
-    api_port: int,
-    args: argparse.Namespace,
-    settle: Callable[[], None],
-) -> Times:
-    """Each round: a slash command to every app, `!status` in a thread to each backline."""
-    times = Times()
-    async with aiohttp.ClientSession() as session:
-
-        async def post(body: bytes, headers: dict[str, str], url: str) -> float:
-            start = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as resp:
-                await resp.read()
-                assert resp.status == 200, resp.status
-            return start
-
-        names = list(urls)
-        for i in range(args.warmup + args.requests):
-            measured = i >= args.warmup
-            for name in names[i % 3 :] + names[: i % 3]:  # each app first in turn
-                url = urls[name]
-                body, headers, key = slash(i, name, api_port)
-                start = await post(body, headers, url)
-                acked = time.perf_counter()
-                await asyncio.to_thread(settle)
-                if measured:
-                    times.add("ack", f"{name} slash", (acked - start) * 1000)
-                    if key in arrivals.at:
-                        times.add("delivery", f"{name} slash", (arrivals.at[key] - start) * 1000)
-            for name, app in sorted(apps.items(), reverse=i % 2 == 1):
-                body, headers = in_thread(i, app)
-                start = await post(body, headers, urls[name])
-                acked = time.perf_counter()
-                await asyncio.to_thread(settle)
-                if measured:
-                    times.add("ack", f"{name} thread", (acked - start) * 1000)
-                    delivered = arrivals.at.pop("thread", start)
-                    times.add("delivery", f"{name} thread", (delivered - start) * 1000)
-    return times
+    def p99(self, kind: str, name: str) -> float:
+        return percentile(self.values(kind, name), 0.99)
 
 
-async def measure(args: argparse.Namespace) -> Times:
-    arrivals = Arrivals()
-    api = web.Application()
-    api.router.add_post("/api/{method}", arrivals.web_api)
-    api.router.add_post("/response/{name}", arrivals.web_api)
-    api_runner, api_port = await serve(api)
-    base = f"http://127.0.0.1:{api_port}/api/"
-    baseline, bare_port = start_baseline(base)
-    tmp = tempfile.TemporaryDirectory()
-    apps = {
-        "backline": await Backline.open(Path(tmp.name) / "empty.db", base, full=False),
-        "full store": await Backline.open(Path(tmp.name) / "full.db", base, full=True),
-    }
-    urls = {
-        "bare bolt": f"http://127.0.0.1:{bare_port}/slack/events",
-        **{name: app.url for name, app in apps.items()},
-    }
-    loop = asyncio.get_running_loop()
-
-    async def settle_all() -> None:
-        for app in apps.values():
-            await app.adapter.settle()
-
-    def settle() -> None:
-        asyncio.run_coroutine_threadsafe(settle_all(), loop).result()
-
-    try:
-        # The client runs in its own thread and loop, like Slack on another machine: it sees
-        # an ack when its bytes arrive, not when backline's loop is next free.
-        return await loop.run_in_executor(
-            None, lambda: asyncio.run(client(urls, apps, arrivals, api_port, args, settle))
-        )
-    finally:
-        for app in apps.values():
-            await app.close()
-        assert baseline.stdin is not None
-        baseline.stdin.close()
-        baseline.wait(timeout=10)
-        await api_runner.cleanup()
-        tmp.cleanup()
-
-
-# -- the report ----------------------------------------------------------------------------
-
-
-def pct(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def verdicts(times: Times, args: argparse.Namespace) -> list[tuple[str, float, str, bool]]:
-    """(what, value, target, met) for each target."""
-    ack, delivery = times.ack, times.delivery
+async def drive(stub: Served, apps: list[Served], args: argparse.Namespace) -> Round:
+    """Every step: a slash command to each app, then ``!status`` in its thread, each first
+    in turn; each request once the one before it has settled."""
+    sent: dict[tuple[str, str], list[tuple[bool, int, str]]] = {}  # (measured, start, key)
+    acks: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}  # each app's CPU seconds after each of its requests
+    async with aiohttp.ClientSession() as session:
 
-    def p99(values: dict[str, list[float]], name: str) -> float:
-        return pct(values[name], 0.99)
+        async def post(app: Served, body: bytes, headers: dict[str, str]) -> tuple[int, int, float]:
+            """Start and ack (ns) of one request, and the app's CPU seconds once settled."""
+            start = now_ns()
+            async with session.post(f"{app.url}/slack/events", data=body, headers=headers) as r:
+                await r.read()
+                acked = now_ns()
+                assert r.status == 200, f"{app.name} answered {r.status}"
+            async with session.get(f"{app.url}/bench/settle") as settled:
+                cpu = float(await settled.text())
+            return start, acked, cpu
 
-    ours = p99(ack, "backline slash")
-    ratio = ours / p99(ack, "bare bolt slash")
-    full_ack = max(
-        p99(ack, f"full store {k}") / p99(ack, f"backline {k}") for k in ("slash", "thread")
+        for i in range(args.warmup + args.requests):
+            measured = i >= args.warmup
+            turn = apps[i % len(apps) :] + apps[: i % len(apps)]
+            for path in PATHS:
+                for app in turn:
+                    key = f"{i}-{app.name.replace(' ', '_')}" if path == "slash" else app.thread
+                    body = slash(key, stub) if path == "slash" else in_thread(i, app)
+                    start, acked, cpu = await post(app, *body)
+                    sent.setdefault((app.name, path), []).append((measured, start, key))
+                    cpus.setdefault(app.name, []).append(cpu)
+                    if measured:
+                        acks.setdefault(f"{app.name} {path}", []).append((acked - start) / 1e6)
+        async with session.get(f"{stub.url}/bench/arrivals") as r:
+            arrivals = await r.json()
+    if arrivals["invalid"]:
+        raise SystemExit(f"the Web API stub refused payloads Slack would: {arrivals['invalid']}")
+    warm = len(PATHS) * args.warmup - 1  # each app's last warm-up request
+    measured = len(PATHS) * args.requests
+    cpu = {name: (c[-1] - c[warm]) * 1000 / measured for name, c in cpus.items()}
+    return Round(acks, deliveries(sent, arrivals), cpu)
+
+
+def deliveries(
+    sent: dict[tuple[str, str], list[tuple[bool, int, str]]], arrivals: dict[str, Any]
+) -> dict[str, list[float]]:
+    """Each measured request's delivery time (ms): its reply's arrival at the stub.
+
+    A thread's reply is the first post in it after the request started (requests are sent
+    one at a time, each once the one before has settled).
+    """
+    out: dict[str, list[float]] = {}
+    for (name, path), requests in sent.items():
+        if path == "slash":
+            arrived = [arrivals["responses"].get(key) for _, _, key in requests]
+        else:
+            posts = sorted(arrivals["threads"].get(requests[0][2], []))
+            arrived = [_first_after(posts, start) for _, start, _ in requests]
+        if None in arrived:
+            missing = arrived.index(None)
+            raise SystemExit(f"{name}: no reply to {path} request {missing} reached the stub")
+        out[f"{name} {path}"] = [
+            (at - start) / 1e6
+            for (measured, start, _), at in zip(requests, arrived, strict=True)
+            if measured
+        ]
+    return out
+
+
+def _first_after(times: list[int], start: int) -> int | None:
+    at = bisect.bisect_left(times, start)
+    return times[at] if at < len(times) else None
+
+
+async def measure(args: argparse.Namespace) -> Round:
+    """One round, with fresh processes."""
+    async with processes() as (stub, apps):
+        return await drive(stub, apps, args)
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def table(n: int, figures: Round) -> None:
+    """p50 / p99 / mean of every app: each path, and the whole mix (what the targets use)."""
+    print(f"round {n}: ms, {len(figures.ack['backline slash'])} requests per app and path")
+    print(f"  {'what':<26} {'p50':>8} {'p99':>8} {'mean':>8}")
+    for kind in ("ack", "delivery"):
+        for name in (f"{app} {path}" for path in (*PATHS, "mix") for app in APPS):
+            v = figures.values(kind, name)
+            p50, p99, mean = percentile(v, 0.5), percentile(v, 0.99), sum(v) / len(v)
+            print(f"  {kind + ' ' + name:<26} {p50:8.2f} {p99:8.2f} {mean:8.2f}")
+    print(
+        "  CPU per request, its reply and settling included (ms): "
+        + ", ".join(f"{app} {figures.cpu[app]:.2f}" for app in APPS)
+        + f"; backline / bare bolt {figures.cpu['backline'] / figures.cpu['bare bolt']:.2f}"
     )
-    full_delivery = max(
-        p99(delivery, f"full store {k}") / p99(delivery, f"backline {k}")
-        for k in ("slash", "thread")
-    )
+
+
+def bare_ratio(figures: Round) -> float:
+    """backline's p99 ack over the bare bolt's, over the whole mix."""
+    return figures.p99("ack", "backline mix") / figures.p99("ack", "bare bolt mix")
+
+
+def targets(n: int, figures: Round, args: argparse.Namespace) -> list[Target]:
+    """One round's targets, each over the whole mix (both paths: twice the samples)."""
+
+    def full_over_empty(kind: str) -> float:
+        return figures.p99(kind, "full store mix") / figures.p99(kind, "backline mix")
+
+    ours = figures.p99("ack", "backline mix")
+    ratio = bare_ratio(figures)
+    store = args.store_ratio_target
     return [
-        ("backline p99 ack (ms)", ours, f"< {args.p99_target_ms:g}", ours < args.p99_target_ms),
-        (
-            "p99 ack backline / bare bolt",
-            ratio,
-            f"<= {args.ratio_target:g}",
-            ratio <= args.ratio_target,
-        ),
-        (
-            "p99 ack full / empty store",
-            full_ack,
-            f"<= {args.store_ratio_target:g}",
-            full_ack <= args.store_ratio_target,
-        ),
-        (
-            "p99 delivery full / empty store",
-            full_delivery,
-            f"<= {args.store_ratio_target:g}",
-            full_delivery <= args.store_ratio_target,
+        Target(f"round {n}: backline p99 ack", ours, args.p99_target_ms, "ms"),
+        Target(f"round {n}: p99 ack backline / bare bolt", ratio, args.ratio_target, TIMES),
+        Target(f"round {n}: p99 ack full / empty store", full_over_empty("ack"), store, TIMES),
+        Target(
+            f"round {n}: p99 delivery full / empty store", full_over_empty("delivery"), store, TIMES
         ),
     ]
 
 
-def report(times: Times, args: argparse.Namespace) -> bool:
-    """Print the table and the verdicts; whether every target was met."""
-    print(f"Slack latency, {args.requests} rounds, interleaved, each after the last settled (ms)")
-    print(f"{'what':<26} {'p50':>8} {'p99':>8} {'mean':>8}")
-    for kind in ("ack", "delivery"):
-        for name, values in getattr(times, kind).items():
-            p50, p99, mean = pct(values, 0.5), pct(values, 0.99), sum(values) / len(values)
-            print(f"{kind + ' ' + name:<26} {p50:8.2f} {p99:8.2f} {mean:8.2f}")
-    ok = True
-    for what, value, target, met in verdicts(times, args):
-        print(f"{what}: {value:.2f} (target {target}) {'ok' if met else 'MISSED'}")
-        ok = ok and met
-    print(f"verdict: {'PASS' if ok else 'FAIL'}")
-    return ok
+def spread(rounds: list[Round], args: argparse.Namespace) -> list[Target]:
+    """How well the rounds' backline / bare bolt ratios agree: ± half their range."""
+    if len(rounds) < 2:
+        return []
+    ratios = [bare_ratio(r) for r in rounds]
+    middle, half = (max(ratios) + min(ratios)) / 2, (max(ratios) - min(ratios)) / 2
+    print(
+        "p99 ack backline / bare bolt by round: "
+        + ", ".join(f"{r:.2f}" for r in ratios)
+        + f" = {middle:.2f} \u00b1 {half:.2f} (range {max(ratios) - min(ratios):.2f})"
+    )
+    return [Target(f"ratio spread across rounds ({PLUS_MINUS})", half, args.spread_target, TIMES)]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--requests", type=int, default=2000, help="measured rounds")
-    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=3000, help="measured steps per round")
+    parser.add_argument("--warmup", type=int, default=100, help="steps not counted, per round")
+    parser.add_argument("--rounds", type=int, default=3, help="comparisons, back to back")
     parser.add_argument("--p99-target-ms", type=float, default=50.0)
     parser.add_argument("--ratio-target", type=float, default=1.5)
     parser.add_argument("--store-ratio-target", type=float, default=1.2)
-    parser.add_argument("--baseline", metavar="API_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--spread-target", type=float, default=0.2)
+    parser.add_argument("--serve", nargs="+", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+async def child(role: str, *args: str) -> None:
+    """One of the bench's processes."""
+    if role == "stub":
+        await run_stub()
+    elif role == "bare":
+        await run_bare(*args)
+    else:
+        await run_backline(*args, full=role == "full")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.disable(logging.WARNING)  # Ann is on no adapter: her messages are only logged
-    # The client thread and backline's loop share this process's GIL: hand it over often, so
-    # an ack is not read up to two default switch intervals (5 ms each) late.
-    sys.setswitchinterval(0.0005)
-    if args.baseline:
-        asyncio.run(run_baseline(args.baseline))
+    if args.serve:
+        asyncio.run(child(*args.serve))
         return 0
-    return 0 if report(asyncio.run(measure(args)), args) else 1
+    print(
+        f"Slack latency: {args.rounds} rounds of {args.requests} steps"
+        f" (+{args.warmup} warm-up), interleaved, each request after the last settled"
+    )
+    rounds, checked = [], []
+    for n in range(1, args.rounds + 1):
+        figures = asyncio.run(measure(args))
+        table(n, figures)
+        rounds.append(figures)
+        checked += targets(n, figures, args)
+    return verdict(checked + spread(rounds, args))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -90,6 +91,7 @@ class SlackAdapter:
         self.outlet = Outlet(port, self.client, self.threads, config.pace_seconds)
         self.verifier = SignatureVerifier(config.signing_secret)
         self.identity: AsyncSlackResponse | None = None  # auth.test, asked once at start-up
+        self._authorized: AuthorizeResult | None = None  # built from it once
 
         async def authorize() -> AuthorizeResult:  # bolt passes a callable what it names
             return await self._authorize()
@@ -100,7 +102,9 @@ class SlackAdapter:
             authorize=authorize,
             signing_secret=config.signing_secret,
             process_before_response=True,  # the listener's return is the ack: commit first
-            request_verification_enabled=config.mode == "http",
+            # ``handle_http`` checks every signature before bolt sees the request (Socket
+            # Mode needs none): checking it again would only cost each ack one more HMAC
+            request_verification_enabled=False,
         )
         self.home_seen: set[str] = set()
         self.answered = Recent()  # keys of deliveries this process replied to
@@ -112,8 +116,14 @@ class SlackAdapter:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Read the bookkeeping, ask ``auth.test`` who the bot is; connect Socket Mode."""
+        """Read the bookkeeping, ask ``auth.test`` who the bot is; connect Socket Mode.
+
+        Every Web API call and ``response_url`` reply from here on shares one HTTP session:
+        its connections stay open, and no reply sets up a client (and a resolver) of its own.
+        """
         self.threads.open()
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession()
         try:
             await self._authorize()
         except SlackApiError as exc:  # bolt asks again on the first request
@@ -130,14 +140,18 @@ class SlackAdapter:
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.outlet.pacer.stop()
+        if self.client.session is not None:
+            await self.client.session.close()
 
     async def _authorize(self) -> AuthorizeResult:
         """Who the bot is in its workspace: ``auth.test`` once, then remembered."""
-        if self.identity is None:
-            self.identity = await self.client.auth_test()
-        return AuthorizeResult.from_auth_test_response(
-            bot_token=self.config.bot_token, auth_test_response=self.identity
-        )
+        if self._authorized is None:
+            if self.identity is None:
+                self.identity = await self.client.auth_test()
+            self._authorized = AuthorizeResult.from_auth_test_response(
+                bot_token=self.config.bot_token, auth_test_response=self.identity
+            )
+        return self._authorized
 
     def names(self, user: str) -> str | None:
         """The directory member behind a Slack user id."""
@@ -263,7 +277,7 @@ class SlackAdapter:
             return
         card = self.threads.card_at(channel, written.thread) if written.thread else None
         iid = card.iid if card is not None else None
-        meant = meaning(written, iid, self._files_reach(iid))
+        meant = meaning(written, iid, bool(written.files) and self._files_reach(iid))
         where = Where("thread", iid=iid, channel=channel) if iid else Where("top", channel=channel)
         if meant.note:
             self._answer_note(written.user, where, meant.note)

@@ -289,7 +289,7 @@ class Outlet:
 
         async def post() -> None:
             shown = clip(to_slack(text, self.user), MESSAGE_TEXT)
-            response = await AsyncWebhookClient(url).send_dict(
+            response = await AsyncWebhookClient(url, session=self.client.session).send_dict(
                 {"response_type": "ephemeral", "text": shown}
             )
             if response.status_code != 200:

@@ -76,6 +76,8 @@ class SlackStub:
         self.socket_out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.socket_in: list[dict[str, Any]] = []
         self.on_socket_in: list[Callable[[dict[str, Any]], None]] = []  # run as each arrives
+        # run as each Web API call (method) or response_url reply ("response_url") arrives
+        self.on_call: list[Callable[[str, dict[str, Any]], None]] = []
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -92,14 +94,18 @@ class SlackStub:
     async def start(self) -> None:
         """Listen on a free port of 127.0.0.1."""
         app = web.Application()
-        app.router.add_post("/api/{method}", self._api)
-        app.router.add_post("/response/{name}", self._response)
-        app.router.add_get("/socket", self._socket)
+        self.routes(app)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
+
+    def routes(self, app: web.Application) -> None:
+        """Serve the Web API, the ``response_url`` host and Socket Mode from ``app``."""
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/socket", self._socket)
 
     async def stop(self) -> None:
         """Shut down; fails if any payload it received was one Slack would refuse."""
@@ -154,6 +160,8 @@ class SlackStub:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _arguments(request)
+        for hook in self.on_call:
+            hook(method, args)
         self.calls.append((method, args))
         self.called_at.append((method, asyncio.get_running_loop().time()))
         if method in self.delays:
@@ -226,6 +234,8 @@ class SlackStub:
 
     async def _response(self, request: web.Request) -> web.Response:
         body = await request.json()
+        for hook in self.on_call:
+            hook("response_url", {"name": request.match_info["name"], **body})
         wrong = problems("response_url", body)
         if wrong:
             self.invalid.append(("response_url", wrong))

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -56,12 +57,18 @@ class MachineSpec:
 
     def triggers(self, state: str) -> list[str]:
         """Triggers that may fire in ``state`` (before conditions)."""
-        out = []
+        return list(self._triggers_by_state.get(state, ()))
+
+    @cached_property
+    def _triggers_by_state(self) -> dict[str, tuple[str, ...]]:
+        """Each state's triggers, worked out once per machine file (every command asks)."""
+        by_state: dict[str, list[str]] = {state: [] for state in self.states}
         for t in self.transitions:
             sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
-            if (state in sources or "*" in sources) and t["trigger"] not in out:
-                out.append(t["trigger"])
-        return out
+            for state, found in by_state.items():
+                if (state in sources or "*" in sources) and t["trigger"] not in found:
+                    found.append(t["trigger"])
+        return {state: tuple(found) for state, found in by_state.items()}
 
     def as_dict(self) -> dict[str, Any]:
         """The keyword arguments for a ``transitions`` Machine."""

@@ -346,14 +346,26 @@ class Calls:
             tx.respond(response(msg, 180, to_tag=dialog.local_tag))
         self.changed(frozenset({iid}))  # applied in order with every other change
 
-    async def listen(self, msg: Message, tx: ServerTransaction, handle: str) -> None:
-        """A member's phone dialled their voicemail: a session, driven by its digits."""
+    async def member_leg(
+        self, msg: Message, tx: ServerTransaction, member_id: str
+    ) -> Dialog | None:
+        """The dialog of a member's phone calling in, with its RTP port open.
+
+        None when its SDP offers nothing we can play: answered 488, nothing left open.
+        """
         dialog = inbound(msg, tx.source)
-        dialog.who = f"@{handle}"
+        dialog.who = f"@{member_id}"
         self.rtp_ports[dialog.leg] = await self.media.open_leg(dialog.leg)
         if not self.connect(dialog, msg.body):
             await self.close(dialog)
             tx.respond(response(msg, 488, to_tag=dialog.local_tag))
+            return None
+        return dialog
+
+    async def listen(self, msg: Message, tx: ServerTransaction, handle: str) -> None:
+        """A member's phone dialled their voicemail: a session, driven by its digits."""
+        dialog = await self.member_leg(msg, tx, handle)
+        if dialog is None:
             return
         reply = await self.port.command(handle, "voicemail")
         if reply.outcome != "ok" or not reply.touched:

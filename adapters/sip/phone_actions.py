@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from adapters.sip.dialogs import Dialog, inbound, replaces_of
+from adapters.sip.dialogs import Dialog, replaces_of
 from adapters.sip.message import Message, address, response, uri_user
 from adapters.sip.sdp import NotAcceptable, parse_offer
 from adapters.sip.transactions import ServerTransaction
@@ -118,12 +118,8 @@ class PhoneActions:
         parent = self.parent_for(member.id) if member else None
         if member is None or parent is None:
             return False
-        dialog = inbound(msg, tx.source)
-        dialog.who = f"@{member.id}"
-        calls.rtp_ports[dialog.leg] = await calls.media.open_leg(dialog.leg)
-        if not calls.connect(dialog, msg.body):
-            await calls.close(dialog)
-            tx.respond(response(msg, 488, to_tag=dialog.local_tag))
+        dialog = await calls.member_leg(msg, tx, member.id)
+        if dialog is None:
             return True
         reply = await calls.port.command(handle, f"consult {target} voice", context=parent.iid)
         consultation = next(

@@ -189,6 +189,20 @@ async def test_a_replaces_naming_another_members_dialog_is_refused_403_trf_2(
             await line.phone.close()
 
 
+async def dialling_phone(
+    system: PhoneSystem, tmp_path: Path, extension: str, *, status: int, wait_ms: int
+) -> Sipp:
+    """Alice's phone (1001), registered: answers Ann, holds her, dials ``extension`` and
+    expects ``status`` for that INVITE."""
+    phone = Sipp(tmp_path / "alice")
+    await register(system, tmp_path, "1001", phone.port)
+    refused = phone.scenario("phone_consult_refused", STATUS=str(status), WAIT=str(wait_ms))
+    fields = phone.fields(f"sip:backline@{system.target};4000;{extension};{system.target}")
+    credentials = ("-au", "1001", "-ap", password("1001"))
+    await phone.start(refused, None, "-inf", str(fields), *credentials, "-trace_msg")
+    return phone
+
+
 async def test_the_desk_phone_dialling_while_on_a_call_the_rules_refuse_is_403_con_1(
     tmp_path: Path,
 ) -> None:
@@ -196,12 +210,7 @@ async def test_the_desk_phone_dialling_while_on_a_call_the_rules_refuse_is_403_c
     voice` is refused → 403 with the engine's reason; no consultation, Ann still held."""
     async with phone_system(tmp_path) as system:
         await system.type("alice", "ready")
-        phone = Sipp(tmp_path / "alice")
-        await register(system, tmp_path, "1001", phone.port)
-        refused = phone.scenario("phone_consult_refused", STATUS="403", WAIT="500")
-        fields = phone.fields(f"sip:backline@{system.target};4000;1001;{system.target}")
-        credentials = ("-au", "1001", "-ap", password("1001"))
-        await phone.start(refused, None, "-inf", str(fields), *credentials, "-trace_msg")
+        phone = await dialling_phone(system, tmp_path, "1001", status=403, wait_ms=500)
         ann = await caller(system, tmp_path, "Ann", "sales")
         await until(lambda: was_refused(phone, 403))
         log = next(phone.directory.glob("*_messages.log")).read_text(errors="replace")
@@ -226,12 +235,7 @@ async def test_a_consultation_declined_before_it_connects_ends_the_phones_invite
         bob = Sipp(tmp_path / "bob")
         await register(system, tmp_path, "1002", bob.port)
         await bob.start("phone_busy")
-        phone = Sipp(tmp_path / "alice")
-        await register(system, tmp_path, "1001", phone.port)
-        refused = phone.scenario("phone_consult_refused", STATUS="480", WAIT="3000")
-        fields = phone.fields(f"sip:backline@{system.target};4000;1002;{system.target}")
-        credentials = ("-au", "1001", "-ap", password("1001"))
-        await phone.start(refused, None, "-inf", str(fields), *credentials, "-trace_msg")
+        phone = await dialling_phone(system, tmp_path, "1002", status=480, wait_ms=3000)
         ann = await caller(system, tmp_path, "Ann", "sales")
         await until(lambda: owner(system, "i1") == "alice")
         await system.type("bob", "ready")

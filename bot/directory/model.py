@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 
 class Role(StrEnum):
@@ -79,6 +80,15 @@ class DirectoryData:
     members: Mapping[str, Member]
     groups: Mapping[str, Group]  # keyed by ref, e.g. "group:support"
     mailboxes: Mapping[str, Mailbox]
+
+    @cached_property
+    def by_voice(self) -> Mapping[str, str]:
+        """Member ids by ``voice`` extension, worked out once per directory (SIP dialling)."""
+        found: dict[str, str] = {}
+        for member in self.members.values():
+            if member.voice:
+                found.setdefault(member.voice, member.id)
+        return found
 
     def groups_of(self, member_id: str) -> list[Group]:
         """Groups and skills the member belongs to (their availability counts include them)."""

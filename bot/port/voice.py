@@ -93,10 +93,7 @@ class Voice:
 
     def member_at(self, extension: str) -> str | None:
         """The member whose ``voice`` extension (or SIP address) is ``extension``."""
-        for member in self._core.directory.data.members.values():
-            if member.voice == extension:
-                return member.id
-        return None
+        return self._core.directory.data.by_voice.get(extension)
 
     def left_message(self, iid: str) -> int | None:
         """The voicemail call ``iid`` left (a transfer to an unavailable member, a vm: call)."""

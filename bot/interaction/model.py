@@ -6,6 +6,7 @@ Tens of thousands are live at once, so each is small: slotted classes (no per-ob
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -68,7 +69,7 @@ class Offer:
             "to": list(self.to),
             "target": self.target,
             "by": self.by,
-            "expires": self.expires,
+            "expires": None if math.isinf(self.expires) else self.expires,  # JSON has no inf
             "tried": list(self.tried),
         }
 
@@ -80,7 +81,7 @@ class Offer:
             tuple(data["to"]),
             data["target"],
             data["by"],
-            data["expires"],
+            math.inf if data["expires"] is None else data["expires"],
             tuple(data["tried"]),
         )
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from sys import intern
 from typing import Any
 
 from bot.interaction.model import Interaction, Journal, Offer, Party, PartyRole
-from bot.storage import Store
+from bot.storage import Store, jsontext
 
 PartyRow = tuple[str, str, str, int, float, int, int, str | None]
 
@@ -81,7 +80,7 @@ class Records:
             "INSERT INTO interactions (id, kind, state, owner, parent, created, updated, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
             " owner = excluded.owner, updated = excluded.updated, data = excluded.data",
-            (ix.id, ix.kind, ix.state, ix.owner, ix.parent, ix.created, now, json.dumps(data)),
+            (ix.id, ix.kind, ix.state, ix.owner, ix.parent, ix.created, now, jsontext.dumps(data)),
         )
         rows = tuple(
             (
@@ -149,7 +148,7 @@ class Records:
             params,
         ):
             row = (iid, kind, state, owner, parent, created)
-            out.append(_rebuild(row, json.loads(data), parties.get(iid, {}), journal))
+            out.append(_rebuild(row, jsontext.loads(data), parties.get(iid, {}), journal))
         return out
 
     def set_focus(self, member_id: str, interaction_id: str | None) -> None:

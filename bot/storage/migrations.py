@@ -202,3 +202,65 @@ def _addresses(db: Database) -> None:
             PRIMARY KEY (platform, address)
         )"""
     )
+
+
+@MIGRATIONS(name="0009_fewer_pages_per_commit")
+def _fewer_pages(db: Database) -> None:
+    # Every commit writes each page it touched to the log: keep the hot tables to one
+    # b-tree each. Events are append-only, so a plain rowid never repeats without
+    # AUTOINCREMENT (whose sequence row was one more page per commit); interactions and
+    # parties and delivery keys live in their primary key; only live interactions are indexed.
+    db.execute("ALTER TABLE events RENAME TO events_old")
+    db.execute("DROP INDEX events_subject")
+    db.execute(
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT,
+            subject TEXT,
+            data TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute("INSERT INTO events SELECT * FROM events_old")
+    db.execute("DROP TABLE events_old")
+    db.execute("CREATE INDEX events_subject ON events(subject, id)")
+    db.execute(
+        """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+           BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"""
+    )
+    db.execute(
+        """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+           BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"""
+    )
+    db.execute("ALTER TABLE interactions RENAME TO interactions_old")
+    db.execute("DROP INDEX interactions_live")
+    db.execute(
+        """CREATE TABLE interactions (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,
+            owner TEXT, parent TEXT, created REAL NOT NULL, updated REAL NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        ) WITHOUT ROWID"""
+    )
+    db.execute("INSERT INTO interactions SELECT * FROM interactions_old")
+    db.execute("DROP TABLE interactions_old")
+    db.execute("CREATE INDEX interactions_live ON interactions(id) WHERE state != 'closed'")
+    db.execute("ALTER TABLE parties RENAME TO parties_old")
+    db.execute(
+        """CREATE TABLE parties (
+            interaction_id TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL,
+            connected INTEGER NOT NULL, joined REAL NOT NULL,
+            muted INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, about TEXT,
+            PRIMARY KEY (interaction_id, who)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("INSERT INTO parties SELECT * FROM parties_old")
+    db.execute("DROP TABLE parties_old")
+    db.execute("ALTER TABLE idempotency RENAME TO idempotency_old")
+    db.execute(
+        """CREATE TABLE idempotency (
+            key TEXT PRIMARY KEY, at REAL NOT NULL, reply TEXT NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    db.execute("INSERT INTO idempotency SELECT * FROM idempotency_old")
+    db.execute("DROP TABLE idempotency_old")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from typing import Any, Literal, Protocol
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.storage import jsontext
 from bot.storage.checkpoint import Checkpointer
 from bot.storage.migrations import MIGRATIONS
 
@@ -168,7 +168,7 @@ class Store:
         data: dict[str, Any] | None = None,
     ) -> None:
         """Append one event; inside a transaction it is written just before the commit."""
-        self._events.append((at, kind, actor, subject, json.dumps(data or {}, sort_keys=True)))
+        self._events.append((at, kind, actor, subject, jsontext.dumps(data or {})))
         if not self.conn.in_transaction:
             self.flush()
 
@@ -189,7 +189,7 @@ class Store:
             " ORDER BY id",
             params,
         )
-        return [Event(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+        return [Event(r[0], r[1], r[2], r[3], r[4], jsontext.loads(r[5])) for r in rows]
 
     # -- idempotency -----------------------------------------------------------------
 
@@ -198,12 +198,12 @@ class Store:
         row = self.conn.execute("SELECT reply FROM idempotency WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        reply: list[dict[str, Any]] = json.loads(row[0])
+        reply: list[dict[str, Any]] = jsontext.loads(row[0])
         return reply
 
     def remember(self, key: str, at: float, reply: list[dict[str, Any]]) -> None:
         """Record that ``key`` was handled and what was replied."""
         self.conn.execute(
             "INSERT OR REPLACE INTO idempotency (key, at, reply) VALUES (?, ?, ?)",
-            (key, at, json.dumps(reply)),
+            (key, at, jsontext.dumps(reply)),
         )

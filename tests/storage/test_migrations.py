@@ -31,6 +31,7 @@ ADDS = {
     "0006_desk": {"counters", "focus", "subscriptions"},
     "0007_inbox_unread": set(),
     "0008_addresses": {"addresses"},
+    "0009_fewer_pages_per_commit": set(),
 }
 
 
@@ -111,6 +112,54 @@ def test_a_partly_upgraded_database_is_finished_by_the_store_ops_2(tmp_path: Pat
         assert MIGRATIONS.pending(store.db) == []
         assert tables(store.db) >= ADDS_ALL
         assert store.conn.execute("SELECT id FROM members").fetchall() == [("alice",)]
+    finally:
+        store.close()
+
+
+def test_hot_tables_are_rebuilt_with_every_row_kept_ops_2(tmp_path: Path) -> None:
+    """OPS-2: 0009 rebuilds events, interactions, parties and delivery keys with all rows;
+    event ids go on from the last one and the log stays append-only."""
+    path = tmp_path / "old.db"
+    old = Database(path)
+    MIGRATIONS.apply(old, stop_before="0009_fewer_pages_per_commit")
+    old.execute(
+        "INSERT INTO events (at, kind, actor, subject, data) VALUES"
+        " (1.0, 'created', 'alice', 'i1', '{}'), (2.0, 'said', 'alice', 'i1', '{\"text\": \"hi\"}')"
+    )
+    old.execute(
+        "INSERT INTO interactions (id, kind, state, owner, parent, created, updated, data) VALUES"
+        " ('i1', 'chat', 'active', 'alice', NULL, 1.0, 2.0, '{}'),"
+        " ('i2', 'chat', 'closed', 'bob', NULL, 1.0, 3.0, '{}')"
+    )
+    old.execute(
+        "INSERT INTO parties (interaction_id, who, role, connected, joined) VALUES"
+        " ('i1', '@alice', 'owner', 1, 1.0), ('i1', 'customer:ann', 'customer', 1, 1.0)"
+    )
+    old.execute("INSERT INTO idempotency (key, at, reply) VALUES ('slack:Ev1', 1.0, '[]')")
+    old.conn.commit()
+    old.close()
+
+    store = Store(path)
+    try:
+        assert MIGRATIONS.pending(store.db) == []
+        assert [(e.id, e.kind, e.data) for e in store.events(subject="i1")] == [
+            (1, "created", {}),
+            (2, "said", {"text": "hi"}),
+        ]
+        rows = store.conn.execute("SELECT id, state FROM interactions ORDER BY id").fetchall()
+        assert rows == [("i1", "active"), ("i2", "closed")]
+        whos = store.conn.execute("SELECT who FROM parties ORDER BY who").fetchall()
+        assert whos == [("@alice",), ("customer:ann",)]
+        assert store.recall("slack:Ev1") == []
+        with store.transaction():
+            store.append_event(4.0, "command", actor="bob", subject="@bob")
+        assert [e.id for e in store.events()][-1] == 3
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.conn.execute("DELETE FROM events WHERE id = 1")
+        live = store.conn.execute(
+            "SELECT id FROM interactions INDEXED BY interactions_live WHERE state != 'closed'"
+        ).fetchall()
+        assert live == [("i1",)]
     finally:
         store.close()
 

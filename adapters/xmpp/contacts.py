@@ -37,12 +37,14 @@ class Contacts:
         self.me = me
         self.roster = roster
         self.shown: dict[str, dict[str, Shown]] = {}  # member JID -> iid -> shown
+        self.viewers: dict[str, dict[str, None]] = {}  # iid -> member JIDs shown it, in order
         self.subscribed: set[str] = set()
 
     def forget(self) -> None:
         """The session ended: subscriptions and shown presence start afresh on the next one."""
         self.subscribed.clear()
         self.shown.clear()
+        self.viewers.clear()
 
     def subscribe(self, jid: str) -> None:
         """Ask for a member's presence (once per session) and show ours (ADP-4).
@@ -87,26 +89,36 @@ class Contacts:
         seen = self.shown.setdefault(jid, {})
         if seen.get(iid) == view or (iid not in seen and view[0] == "unavailable"):
             return
-        seen[iid] = view
         if view[0] == "unavailable":
-            del seen[iid]
+            self._unseen(jid, iid)
+        else:
+            seen[iid] = view
+            self.viewers.setdefault(iid, {})[jid] = None
         self.send_presence(jid, f"{iid}@{self.me}", *view)
+
+    def _unseen(self, jid: str, iid: str) -> None:
+        self.shown.get(jid, {}).pop(iid, None)
+        viewers = self.viewers.get(iid)
+        if viewers is not None:
+            viewers.pop(jid, None)
+            if not viewers:
+                del self.viewers[iid]
 
     def refresh(self, touched: Iterable[str], done: Set[tuple[str, str]] = frozenset()) -> None:
         """Re-show the interactions a commit changed to every member who was shown them.
 
         ``done`` are the (member, interaction) pairs already shown for this commit.
         """
-        changed = set(touched)
-        for jid, seen in list(self.shown.items()):
-            for iid in [i for i in seen if i in changed and (jid, i) not in done]:
-                self.show_interaction(jid, iid)
+        for iid in touched:
+            for jid in list(self.viewers.get(iid, ())):
+                if (jid, iid) not in done:
+                    self.show_interaction(jid, iid)
 
     def answer_probe(self, jid: str, ours: str) -> None:
         """Tell a prober how one of our JIDs is (the bot, an interaction, an address)."""
         node = ours.partition("@")[0] if "@" in ours else ""
         if node.startswith("i") and node[1:].isdigit():
-            self.shown.get(jid, {}).pop(node, None)
+            self._unseen(jid, node)
             self.show_interaction(jid, node)
         else:
             self.send_presence(jid, ours, "available", None, "backline")

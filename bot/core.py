@@ -37,6 +37,7 @@ from bot.storage.sqlite import Synchronous
 log = logging.getLogger("backline.core")
 T = TypeVar("T")
 RETENTION_EVERY = 3600.0
+KEYS_KEPT = 86400.0  # seconds a delivery key is remembered (retries come well within it)
 
 
 class Core:
@@ -208,10 +209,14 @@ class Core:
             log.exception("timer failed ref=%s", new_ref())
 
     def _schedule_retention(self) -> None:
-        """Every hour, drop voicemail and read messages older than the rules keep them."""
+        """Every hour, drop what is kept no longer: old voicemail, read messages, keys.
+
+        Voicemail and messages as long as the rules say, delivery keys ``KEYS_KEPT``.
+        """
 
         async def sweep() -> None:
             day, now = 86400.0, self.clock.now()
+            self.store.forget_keys(now - KEYS_KEPT)
             kept = self.policy.voicemail.keep_days, self.policy.messages.keep_days
             voicemails = self.mailboxes.expire(now - kept[0] * day)
             messages = self.inbox.expire(now - kept[1] * day)

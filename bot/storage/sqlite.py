@@ -207,3 +207,11 @@ class Store:
             "INSERT OR REPLACE INTO idempotency (key, at, reply) VALUES (?, ?, ?)",
             (key, at, jsontext.dumps(reply)),
         )
+
+    def forget_keys(self, before: float) -> int:
+        """Retention: drop delivery keys recorded before ``before``; returns how many went.
+
+        Platforms retry a delivery within minutes (Slack) or hours (a reconnecting
+        stream), so a key kept for a day catches every retry; the table stays small.
+        """
+        return self.conn.execute("DELETE FROM idempotency WHERE at < ?", (before,)).rowcount

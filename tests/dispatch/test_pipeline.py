@@ -57,6 +57,22 @@ async def test_the_same_delivery_key_acts_once_adp_2(console: Console) -> None:
     assert len(core.store.events(kind="command")) == 2
 
 
+async def test_delivery_keys_are_kept_a_day_then_forgotten_adp_2(console: Console) -> None:
+    """ADP-2: a key is remembered for a day (every platform retry falls within it), then
+    the hourly sweep drops it, so the key table does not grow with every message ever."""
+    core = console.core
+    await core.handle(Command("console", "alice", "ready", key="evt-old"))
+    await console.run("tick 23h")
+    await core.handle(Command("console", "alice", "notready lunch", key="evt-new"))
+    retried = await core.handle(Command("console", "alice", "ready", key="evt-old"))
+    assert retried.duplicate  # 23 h on: still a retry
+
+    await console.run("tick 2h")  # evt-old is 25 h old, evt-new 2 h
+    keys = core.store.conn.execute("SELECT key FROM idempotency ORDER BY key").fetchall()
+    assert keys == [("evt-new",)]
+    assert core.store.recall("evt-new") == [{"to": "@alice", "text": "You are not ready (lunch)."}]
+
+
 async def test_a_duplicate_delivers_nothing_again_adp_2(console: Console) -> None:
     """ADP-2: messages a command sends to others are delivered once, even if it is retried."""
 

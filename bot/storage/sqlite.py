@@ -47,6 +47,12 @@ class Event:
     data: dict[str, Any]
 
 
+CACHE_KIB = 32 * 1024
+"""The page cache: a command touches a few leaves spread over the log and the live tables;
+kept in memory, they are not read again from the file on the next command (SQLite's
+default keeps 2 MiB, a few hundred live interactions' worth)."""
+
+
 class Store:
     """One SQLite database in WAL mode; every write happens inside ``transaction()``.
 
@@ -72,6 +78,7 @@ class Store:
         if self.path != ":memory:":
             self.db.enable_wal()
         conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         conn.execute("PRAGMA foreign_keys = ON")
         MIGRATIONS.apply(self.db)
         if self.path != ":memory:":  # commits never pay for a checkpoint (checkpoint.py)

@@ -1,22 +1,25 @@
 """SIP media benchmark: the mixer with real RTP I/O over loopback UDP against a bare relay.
 
 Run as ``python bench/sip_media.py [--conferences N] [--parties P] [--seconds S]
-[--cpu-percent L] [--jitter-ms L]``. Phones (one UDP socket per party, in this process) send
-20 ms PCMU frames of a tone to a child process; in the same run the child is
+[--cpu-percent L] [--jitter-ms L] [--normal-priority]``. Phones (one UDP socket per party,
+in this process) send 20 ms PCMU frames of a tone to a child process; in the same run the
+child is
 
 - a bare relay (the baseline): one socket per party that sends every packet straight back;
 - backline's ``MediaServer``: one leg per party, N conferences of P parties, each party
-  hearing the others, mixed every 20 ms in one batch.
+  hearing the others, mixed every 20 ms in one batch by its clock thread (at real-time
+  priority where the OS allows; ``--normal-priority`` keeps it at ordinary priority).
 
 Each child measures its own CPU time over the measured window (after a warm-up); the phones
 time every packet they get back (the kernel's receive time). Targets: the mixer's CPU time
 under ``--cpu-percent`` of the wall time (default 100: within one core) and the p99 frame
 jitter (how far each frame's arrival strays from the ideal 20 ms grid its RTP timestamps
-set) under ``--jitter-ms`` (default 5). It prints both runs, the mixer clock's own count of
-frames mixed and restarts, the ratio of their CPU times and the host's load and CPU pressure
-(frame jitter measures the scheduler as much as the mixer when other processes want the
-CPU), and exits 1 on a missed target. ``measure(...)`` returns the figures for other
-benchmarks (``bench/sip.py``).
+set, counted over the child's measured window only) under ``--jitter-ms`` (default 5). It
+prints both runs, the mixer clock's own count of frames mixed and restarts, the priority
+its thread got and how late its ticks started, the ratio of their CPU times and the host's
+load and CPU pressure (frame jitter measures the scheduler as much as the mixer when other
+processes want the CPU), and exits 1 on a missed target. ``measure(...)`` returns the
+figures for other benchmarks (``bench/sip.py``).
 """
 
 from __future__ import annotations
@@ -109,12 +112,12 @@ def say(message: dict) -> None:
     print(json.dumps(message), flush=True)
 
 
-async def serve(role: str, legs: int, parties: int, seconds: float) -> None:
+async def serve(role: str, legs: int, parties: int, seconds: float, realtime: bool) -> None:
     loop = asyncio.get_running_loop()
     if role == "mixer":
         from adapters.sip.media import MediaServer, RtpPeer
 
-        server = MediaServer(HOST, PORTS)
+        server = MediaServer(HOST, PORTS, realtime=realtime)
         await server.start()
         ports = [await server.open_leg(f"leg{n}") for n in range(legs)]
         say({"ports": ports})
@@ -137,12 +140,21 @@ async def serve(role: str, legs: int, parties: int, seconds: float) -> None:
     await asyncio.sleep(WARM_UP)
     cpu, wall = time.process_time(), time.monotonic()
     ticks, skipped = (server.ticks, server.skipped) if role == "mixer" else (0, 0)
-    say({"window": "start"})
+    say({"window": "start", "at": time.time()})
     await asyncio.sleep(seconds)
-    figures = {"cpu": time.process_time() - cpu, "wall": time.monotonic() - wall}
+    figures = {
+        "cpu": time.process_time() - cpu,
+        "wall": time.monotonic() - wall,
+        "end": time.time(),
+    }
     if role == "mixer":
         ticks, skipped = server.ticks - ticks, server.skipped - skipped
-        figures["clock"] = f"{ticks} frames mixed, {skipped} clock restarts"
+        late = server.clock.lateness(ticks) * 1000 if ticks else np.zeros(1)
+        p99, worst = np.percentile(late, 99), late.max()
+        figures["clock"] = (
+            f"{ticks} frames mixed, {skipped} clock restarts, thread at {server.clock.priority},"
+            f" tick start late p99 {p99:.2f} ms (max {worst:.2f} ms)"
+        )
         await server.stop()
     say(figures)
 
@@ -203,21 +215,25 @@ class Phones:
         for sock in self.sockets:
             sock.close()
 
-    def jitter_ms(self) -> tuple[int, float, float]:
+    def jitter_ms(self, start: float, end: float) -> tuple[int, float, float]:
         """Packets timed; the p99 and the median of how far arrivals stray from the 20 ms grid.
 
-        A leg's grid is its RTP timestamps (160 per 20 ms frame, counted from its first
-        packet in the window), placed at the leg's median offset: a frame on time is at 0,
-        one sent late by 7 ms at 7 ms (and only that frame, not the gap after it too).
+        Only packets that arrived within the child's measured window count (``start`` to
+        ``end``, wall-clock seconds, as the kernel stamps them): what the child does to
+        report its figures is not part of what is measured. A leg's grid is its RTP
+        timestamps (160 per 20 ms frame, counted from its first packet in the window),
+        placed at the leg's median offset: a frame on time is at 0, one sent late by 7 ms
+        at 7 ms (and only that frame, not the gap after it too).
         """
         swings: list[float] = []
         packets = 0
         for arrivals in self.arrivals.values():
-            packets += len(arrivals)
-            if len(arrivals) < 2:
+            timed = [(a, t) for a, t in arrivals if start <= a <= end]
+            packets += len(timed)
+            if len(timed) < 2:
                 continue
-            at = np.array([a for a, _ in arrivals])
-            ts = np.array([t for _, t in arrivals], dtype=np.int64)
+            at = np.array([a for a, _ in timed])
+            ts = np.array([t for _, t in timed], dtype=np.int64)
             grid = ((ts - ts[0]) % 2**32) / 8000.0
             offsets = (at - at[0]) - grid
             swings.extend(np.abs(offsets - np.median(offsets)).tolist())
@@ -261,7 +277,9 @@ def frame_payload() -> bytes:
     return g711.encode((3000 * np.sin(2 * np.pi * 400 * t)).astype(np.int16), "pcmu").tobytes()
 
 
-async def run_child(role: str, phones: Phones, parties: int, seconds: float) -> Run:
+async def run_child(
+    role: str, phones: Phones, parties: int, seconds: float, realtime: bool = True
+) -> Run:
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,
@@ -273,6 +291,7 @@ async def run_child(role: str, phones: Phones, parties: int, seconds: float) -> 
         str(parties),
         "--seconds",
         str(seconds),
+        *([] if realtime else ["--normal-priority"]),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         cwd=ROOT,
@@ -296,11 +315,11 @@ async def run_child(role: str, phones: Phones, parties: int, seconds: float) -> 
         await receive()  # ready
         send({"go": True})
         sender = asyncio.ensure_future(phones.send_frames(targets, stop))
-        await receive()  # window start
+        window = await receive()
         phones.start_recording()
         figures = await receive()
         phones.recording = False
-        packets, p99, median = phones.jitter_ms()
+        packets, p99, median = phones.jitter_ms(window["at"], figures["end"])
         cpu, wall, clock = figures["cpu"], figures["wall"], figures.get("clock", "")
         return Run(role, cpu, wall, packets, p99, median, clock)
     finally:
@@ -316,22 +335,29 @@ async def run_child(role: str, phones: Phones, parties: int, seconds: float) -> 
                 await child.wait()
 
 
-async def measure_async(conferences: int = 100, parties: int = 3, seconds: float = 5.0) -> Result:
-    """The bare relay, then the mixer, each with ``conferences`` times ``parties`` phones."""
+async def measure_async(
+    conferences: int = 100, parties: int = 3, seconds: float = 5.0, *, realtime: bool = True
+) -> Result:
+    """The bare relay, then the mixer, each with ``conferences`` times ``parties`` phones.
+
+    ``realtime=False`` keeps the mixer's clock thread at ordinary priority.
+    """
     loop = asyncio.get_running_loop()
     phones = Phones(conferences * parties)
     phones.listen(loop)
     try:
         relay = await run_child("relay", phones, parties, seconds)
-        mixer = await run_child("mixer", phones, parties, seconds)
+        mixer = await run_child("mixer", phones, parties, seconds, realtime)
     finally:
         phones.close(loop)
     return Result(conferences, parties, relay, mixer)
 
 
-def measure(conferences: int = 100, parties: int = 3, seconds: float = 5.0) -> Result:
+def measure(
+    conferences: int = 100, parties: int = 3, seconds: float = 5.0, *, realtime: bool = True
+) -> Result:
     """``measure_async`` in its own event loop (for scripts)."""
-    return asyncio.run(measure_async(conferences, parties, seconds))
+    return asyncio.run(measure_async(conferences, parties, seconds, realtime=realtime))
 
 
 def targets(result: Result, cpu_percent: float = 100.0, jitter_ms: float = 5.0) -> list[Target]:
@@ -380,6 +406,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--conferences", type=int, default=100)
     parser.add_argument("--parties", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured window")
+    parser.add_argument(
+        "--normal-priority",
+        action="store_true",
+        help="keep the mixer's clock thread at ordinary priority (no real-time scheduling)",
+    )
     parser.add_argument("--cpu-percent", type=float, default=100.0, help="mixer CPU target")
     parser.add_argument("--jitter-ms", type=float, default=5.0, help="p99 frame jitter target")
     parser.add_argument("--serve", choices=["relay", "mixer"], help=argparse.SUPPRESS)
@@ -390,9 +421,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.serve:
-        asyncio.run(serve(args.serve, args.legs, args.parties, args.seconds))
+        asyncio.run(
+            serve(args.serve, args.legs, args.parties, args.seconds, not args.normal_priority)
+        )
         return 0
-    result = measure(args.conferences, args.parties, args.seconds)
+    result = measure(
+        args.conferences, args.parties, args.seconds, realtime=not args.normal_priority
+    )
     report(result)
     return verdict(targets(result, args.cpu_percent, args.jitter_ms))
 

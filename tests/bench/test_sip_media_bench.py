@@ -38,6 +38,14 @@ def test_both_runs_are_measured_on_real_udp_adp_5(output: str) -> None:
         cpu, wall, _, packets, _ = row.groups()
         assert float(cpu) > 0 and float(wall) >= 0.9
         assert int(packets.replace(",", "")) >= 40  # two timed legs, 50 frames a second
+    clock = re.search(
+        rf"mixer clock: (\d+) frames mixed, (\d+) clock restarts, thread at (.+?),"
+        rf" tick start late p99 {NUMBER} ms \(max {NUMBER} ms\)",
+        output,
+    )
+    assert clock, output
+    assert int(clock[1]) >= 40
+    assert clock[3] in {"SCHED_FIFO 10", "nice -10", "normal"}
 
 
 def test_the_ratio_and_a_met_target_exit_0_adp_5(output: str) -> None:

@@ -7,7 +7,8 @@ numpy batch (G.711 by lookup tables, no ``audioop``).
 
 API (all of it is ``MediaServer``'s; a bad request raises ``MediaError`` and changes nothing)::
 
-    server = MediaServer(host="127.0.0.1", ports=(20000, 29999), hold_music=None)
+    server = MediaServer(host="127.0.0.1", ports=(20000, 29999), hold_music=None,
+                         realtime=True)       # the clock's thread at real-time priority
     await server.start()                      # starts the clock; binds nothing yet
     port = await server.open_leg("customer")  # an even UDP port for this leg's RTP
     server.connect("customer", RtpPeer("192.0.2.7", 4000, payload_type=0,
@@ -45,6 +46,15 @@ with a marker bit and a timestamp that reflects the pause. ``play_once`` also re
 the prompt is replaced, stopped or its leg closed; it needs a started server.
 ``MediaServer.ticks`` counts mixed frames and ``skipped`` the times the clock fell more than
 200 ms behind (an overloaded host) and started again from now.
+
+The clock (``MediaServer.clock``, a ``FrameClock``) is a thread of its own that sends every
+leg's frame right on each 20 ms deadline and mixes the next one after; it asks the OS for
+real-time priority (``SCHED_FIFO``, else a raised nice value, else none, quietly: its
+``priority`` says which), so other processes on a busy host do not delay the frames;
+``realtime=False`` turns that off. Callbacks (``on_dtmf``) and ``play_once`` still run in
+the event loop's thread. It shares the interpreter's GIL with the rest of the process: a
+loop thread busy in Python at a deadline delays the tick, so a host with heavy signalling
+load is best served by a media server in a process of its own.
 """
 
 from __future__ import annotations

@@ -5,13 +5,14 @@ reports are read and dropped). Its ``Latch`` says where it sends (the SDP addres
 the phone's RTP comes from when that differs: symmetric RTP) and whose packets it takes;
 all others, and datagrams that are not RTP, are counted as rejected and dropped. Audio
 (PCMU/PCMA) goes to the jitter buffer; telephone-events go to the DTMF receiver, whose
-digits are handed to ``on_digit``. The mixer reads frames out and hands each tick's encoded
-frame to ``send``.
+digits are handed to ``on_digit``. The mixer reads frames out, turns each tick's encoded
+frame into the leg's next RTP ``packet`` and, at the next deadline, ``transmit``s it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,23 +131,35 @@ class Leg:
         elif packet.payload_type in (g711.PCMU, g711.PCMA) and self.receiving:
             self.jitter.put(packet, arrival)
 
-    def send(self, payload: bytes) -> None:
-        """Send this tick's frame when the leg sends, and advance its RTP clock either way."""
-        peer, latch, sockets = self.peer, self.latch, self.sockets
-        if self.sending and peer is not None and latch is not None and sockets is not None:
+    def packet(self, payload: bytes) -> bytes | None:
+        """The RTP packet of this tick's ``payload`` (``None`` when the leg does not send now).
+
+        The leg's RTP clock advances either way; ``transmit`` puts the packet on the wire.
+        """
+        peer = self.peer
+        if self.sending and peer is not None and self.sockets is not None:
             packet = self.outgoing.packet(peer.payload_type, payload)
-            if sockets.send(packet, latch.target):
-                self.packets_out += 1
             self.outgoing.next_frame(sent=True)
-        else:
-            self.outgoing.next_frame(sent=False)
+            return packet
+        self.outgoing.next_frame(sent=False)
+        return None
+
+    def transmit(self, packet: bytes) -> None:
+        """Send ``packet`` to where the leg sends (counted when the kernel took it)."""
+        latch, sockets = self.latch, self.sockets
+        if latch is not None and sockets is not None and sockets.send(packet, latch.target):
+            self.packets_out += 1
 
     def stop_playing(self) -> None:
-        """Back to the mix; a ``play_once`` waiting on the prompt returns."""
+        """Back to the mix; a ``play_once`` waiting on the prompt returns.
+
+        Safe from any thread: the waiting future is resolved in its own event loop.
+        """
         self.prompt = None
-        if self.played is not None and not self.played.done():
-            self.played.set_result(None)
-        self.played = None
+        played, self.played = self.played, None
+        if played is not None:
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
+                played.get_loop().call_soon_threadsafe(_resolve, played)
 
     def stats(self) -> LegStats:
         """The counters of this leg."""
@@ -158,3 +171,8 @@ class Leg:
             jitter=self.jitter.jitter / 8.0,
             rejected=self.rejected,
         )
+
+
+def _resolve(played: asyncio.Future[None]) -> None:
+    if not played.done():
+        played.set_result(None)

@@ -6,10 +6,11 @@ of them in one table lookup; each leg's mix is the sum of the frames of the legs
 computed for all legs that hear the same number of others at once (one gather and one sum
 per group size: every 3-party conference in one step); a leg playing a prompt gets the
 prompt's frame instead. The sums are clipped to 16 bits and encoded in each leg's law in one
-lookup. ``send`` puts the frames of the last ``mix`` on the wire, one packet per leg in one
-pass: the clock calls it first thing on each 20 ms deadline, so what phones receive keeps to
-the grid however long mixing takes (at the cost of one frame of delay). The groups are
-rebuilt only when legs or what they hear change (``Mixer.rebuild``).
+lookup, and each leg's RTP packet is built there and then. ``send`` puts the packets of the
+last ``mix`` on the wire in one tight pass (one ``sendto`` per leg, nothing else): the clock
+calls it first thing on each 20 ms deadline and mixes the next tick right after, so what
+phones receive keeps to the grid however long mixing takes (at the cost of one frame of
+delay). The groups are rebuilt only when legs or what they hear change (``Mixer.rebuild``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy.typing as npt
 
 from adapters.sip.media import g711
 from adapters.sip.media.legs import Leg
+from adapters.sip.media.prompts import Prompt
 from adapters.sip.media.rtp import FRAME_SAMPLES, RtpPacket
 
 _SILENCE_U = bytes([g711.SILENCE["pcmu"]]) * FRAME_SAMPLES
@@ -45,8 +47,10 @@ class Mixer:
     def __init__(self) -> None:
         self.legs: list[Leg] = []
         self._groups: list[tuple[Indices, Indices]] = []
-        self._mixed: list[tuple[Leg, bytes]] = []
-        """Each leg's next frame, encoded, for ``send``."""
+        self._ready: list[tuple[Leg, bytes]] = []
+        """Each sending leg's next RTP packet, for ``send``."""
+        self._finished: list[tuple[Leg, Prompt]] = []
+        """Legs whose prompt's last frame is in ``_ready``."""
 
     def rebuild(self, legs: Sequence[Leg]) -> None:
         """Take a new list of legs and recompute who hears whom."""
@@ -67,7 +71,7 @@ class Mixer:
     def mix(self) -> None:
         """Mix one frame for every leg, to be sent by the next ``send``."""
         if not self.legs:
-            self._mixed = []
+            self._ready, self._finished = [], []
             return
         frames = [leg.jitter.pop() for leg in self.legs]
         heard = self._decode(frames)
@@ -78,20 +82,27 @@ class Mixer:
             if leg.prompt is not None:
                 mix[n] = leg.prompt.frame()
         codes = self._encode(np.clip(mix, -32768, 32767).astype(np.int16)).tobytes()
-        self._mixed = [
-            (leg, codes[n * FRAME_SAMPLES : (n + 1) * FRAME_SAMPLES])
-            for n, leg in enumerate(self.legs)
+        ready: list[tuple[Leg, bytes]] = []
+        for n, leg in enumerate(self.legs):
+            packet = leg.packet(codes[n * FRAME_SAMPLES : (n + 1) * FRAME_SAMPLES])
+            if packet is not None:
+                ready.append((leg, packet))
+        self._ready = ready
+        self._finished = [
+            (leg, leg.prompt) for leg in self.legs if leg.prompt is not None and leg.prompt.done
         ]
         for n, leg in enumerate(self.legs):
             if leg.recording is not None:
                 leg.recording.write(heard[n].astype(np.int16))
 
     def send(self) -> None:
-        """Send every leg its mixed frame; a prompt whose last frame that was is over."""
-        mixed, self._mixed = self._mixed, []
-        for leg, frame in mixed:
-            leg.send(frame)
-            if leg.prompt is not None and leg.prompt.done:
+        """Send every leg its packet of the last ``mix``; then end the prompts played out."""
+        ready, self._ready = self._ready, []
+        for leg, packet in ready:
+            leg.transmit(packet)
+        finished, self._finished = self._finished, []
+        for leg, prompt in finished:
+            if leg.prompt is prompt:
                 leg.stop_playing()
 
     def _decode(self, frames: list[RtpPacket | None]) -> npt.NDArray[np.int32]:

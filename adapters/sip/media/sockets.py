@@ -6,16 +6,20 @@ are not watched by the event loop but by an ``Inbox`` that the mixer's clock dra
 per 20 ms tick: one poll finds every socket with datagrams waiting, one read each, again
 until none is left or each was read ``DRAIN`` times (a flooded port costs no more than a
 busy one; the kernel drops the rest). That spares the loop a wake-up per packet and every
-socket a failed read per tick. Each datagram comes with the kernel's receive time where the
-platform gives it (Linux ``SO_TIMESTAMPNS``), else the time it was read; both are
-wall-clock seconds. What arrives on the RTCP port is read by the loop and dropped. A frame
-the kernel cannot take (a full buffer, an ICMP error from a phone gone away) is dropped
-too: another follows 20 ms later.
+socket a failed read per tick. A drain given a time to stop by (``until``) reads one
+datagram from every waiting socket whatever the time, and further rounds only while there
+is time left: a burst (phones that fell behind and send two frames at once) waits in the
+kernel for the next tick instead of making this one overrun its deadline. Each datagram
+comes with the kernel's receive time where the platform gives it (Linux
+``SO_TIMESTAMPNS``), else the time it was read; both are wall-clock seconds. What arrives
+on the RTCP port is read by the loop and dropped. A frame the kernel cannot take (a full
+buffer, an ICMP error from a phone gone away) is dropped too: another follows 20 ms later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 import socket
 import struct
@@ -114,15 +118,21 @@ class Inbox:
         if self._selector is not None:
             self._selector.unregister(pair.rtp)
 
-    def drain(self) -> None:
-        """Hand on everything that arrived since the last call, up to ``DRAIN`` per socket."""
+    def drain(self, until: float = math.inf) -> None:
+        """Hand on what arrived since the last call, up to ``DRAIN`` per socket.
+
+        The first round reads every waiting socket once; later ones stop as soon as
+        ``time.monotonic()`` reaches ``until``.
+        """
         if self._selector is None:
             return
-        for _ in range(DRAIN):
+        for round_ in range(DRAIN):
             ready = self._selector.select(0)
             if not ready:
                 return
             for key, _ in ready:
+                if round_ and time.monotonic() >= until:
+                    return
                 pair, receive = key.data
                 pair.read(receive)
 

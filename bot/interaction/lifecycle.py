@@ -67,21 +67,23 @@ class Lifecycle:
         return pending[-1]
 
     def taken_from(self, me: str) -> str | None:
-        """``i2 was already taken by @chen.`` when an offer that rang ``me`` was taken (IM-5)."""
-        for ix in reversed(self.engine.live.values()):
-            if ix.party(f"@{me}") is not None:
-                continue
-            by = None
-            for event in self.engine.core.store.events(subject=ix.id):
-                if event.kind == "offered" and f"@{me}" in event.data["to"]:
-                    by = ""  # rung: not taken yet
-                elif by == "" and event.kind in ("declined", "timed_out"):
-                    by = None if event.data["by"] == f"@{me}" else by
-                elif by == "" and event.kind == "accepted":
-                    by = str(event.data["by"])
-            if by:
-                return f"{ix.id} was already taken by {by}."
-        return None
+        """``i2 was already taken by @chen.`` when the offer that rang ``me`` was taken (IM-5).
+
+        Only the interaction that rang ``me`` last is looked at: one log read, not one per
+        live interaction.
+        """
+        ix = self.engine.live.get(self.engine.offers.last_rung.get(me, ""))
+        if ix is None or ix.party(f"@{me}") is not None:
+            return None
+        by = None
+        for event in self.engine.core.store.events(subject=ix.id):
+            if event.kind == "offered" and f"@{me}" in event.data["to"]:
+                by = ""  # rung: not taken yet
+            elif by == "" and event.kind in ("declined", "timed_out"):
+                by = None if event.data["by"] == f"@{me}" else by
+            elif by == "" and event.kind == "accepted":
+                by = str(event.data["by"])
+        return f"{ix.id} was already taken by {by}." if by else None
 
     async def accept(self, me: str, iid: str | None) -> str:
         """Take an offer: the interaction, a consultation, an IM, a transfer or a conference."""

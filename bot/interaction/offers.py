@@ -33,6 +33,7 @@ class Offers:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.router = Router(engine)
+        self.last_rung: dict[str, str] = {}  # member -> the interaction that rang them last
 
     @property
     def now(self) -> float:
@@ -111,6 +112,7 @@ class Offers:
         self.engine.arm(ix, "offer", offer.expires, self.expiry(ix))
         for member_id in offer.to:
             self.router.offered_at[member_id] = self.now
+            self.last_rung[member_id] = ix.id
         self.engine.event(
             ix, "offered", {"to": [f"@{m}" for m in offer.to], "purpose": offer.purpose}
         )

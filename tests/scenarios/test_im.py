@@ -296,3 +296,27 @@ async def test_im_to_a_group_rings_all_and_the_first_accept_wins_im_5(
     await console.run("@chen: say ALL-A-6b")
     assert console.received("@dana") == ["(i1) @chen: ALL-A-6b"]
     assert console.received("@alice") == console.received("@bob") == []
+
+
+async def test_a_stray_accept_reads_one_log_however_many_are_live_im_5(
+    deliver_to_all: Console,
+) -> None:
+    """IM-5 at scale: `accept` with nothing offered looks only at the offer that rang the
+    member last, not at every live interaction's log (200 live here: one query)."""
+    console = deliver_to_all
+    await console.run("@alice: ready\n@bob: ready\n@chen: ready\n@dana: ready")
+    await console.run("@dana: im group:support first\n@chen: accept")
+    for n in range(200):  # live work alice has nothing to do with: billing emails
+        await console.run(f"sim email C{n} group:billing note {n}")
+    assert len(console.core.engine.live) == 201
+    queries: list[str] = []
+    console.core.store.conn.set_trace_callback(
+        lambda sql: queries.append(sql) if sql.startswith("SELECT") else None
+    )
+    try:
+        await console.run("@alice: accept")
+    finally:
+        console.core.store.conn.set_trace_callback(None)
+    assert console.received("@alice")[-1].startswith("i1 was already taken by @chen.")
+    event_reads = [q for q in queries if "FROM events" in q]
+    assert len(event_reads) == 1, event_reads

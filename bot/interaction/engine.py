@@ -353,12 +353,18 @@ class Engine:
 
     def with_offers(self) -> list[Interaction]:
         """Live interactions with an offer ringing or waiting, oldest first."""
-        found = [
+        return sorted(self._with_offers(), key=_age)
+
+    def ringing_members(self) -> set[str]:
+        """Members an offer rings now: one pass over the offers, in no order."""
+        return {m for ix in self._with_offers() if ix.offer is not None for m in ix.offer.to}
+
+    def _with_offers(self) -> Iterator[Interaction]:
+        return (
             ix
             for ix in self._offered.values()
             if ix.offer is not None and self.live.get(ix.id) is ix
-        ]
-        return sorted(found, key=_age)
+        )
 
     def is_busy(self, member_id: str) -> bool:
         """On a voice interaction, or at capacity for a kind (DIR-2: busy is derived)."""

@@ -314,15 +314,23 @@ class Offers:
         await self.engine.lifecycle.offer_failed(ix, purpose, by, reason, timed_out=timed_out)
 
     async def member_available(self, member_id: str) -> None:
-        """Ring a member who became available, or still has room, with the oldest work (GRP-3)."""
+        """Ring a member who became available, or still has room, with the oldest work (GRP-3).
+
+        One pass over the waiting work: once rung, the member is no longer available.
+        """
+        if not self.router.available(member_id):
+            return
+        serves: dict[str, bool] = {}  # target -> whether the member is one of its members
         for ix in self.engine.with_offers():
             offer = ix.offer
-            if offer is None or offer.to or not self.router.available(member_id):
+            if offer is None or offer.to:
                 continue
             if ix.is_voice() and self.engine.calls.busy_on_voice(member_id):
                 continue
-            found = self.engine.core.directory.resolve(offer.target)
-            if member_id in self.router.members_of(found) and member_id not in offer.tried:
+            if offer.target not in serves:
+                found = self.engine.core.directory.resolve(offer.target)
+                serves[offer.target] = member_id in self.router.members_of(found)
+            if serves[offer.target] and member_id not in offer.tried:
                 await self._ring(
                     ix,
                     Offer(
@@ -335,3 +343,4 @@ class Offers:
                     ),
                     waited=True,
                 )
+                return

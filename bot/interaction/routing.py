@@ -11,6 +11,7 @@ one ready longest breaks a tie. With nobody available the work waits up to
 from __future__ import annotations
 
 import math
+from collections.abc import Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,14 +78,18 @@ class Router:
 
     def ringing(self, member_id: str) -> bool:
         """Whether the member already has an offer ringing."""
-        return any(
-            ix.offer is not None and member_id in ix.offer.to for ix in self.engine.with_offers()
-        )
+        return member_id in self.engine.ringing_members()
 
-    def available(self, member_id: str) -> bool:
-        """Ready, not busy, and not already being offered something."""
+    def available(self, member_id: str, ringing: Set[str] | None = None) -> bool:
+        """Ready, not busy, and not already being offered something.
+
+        ``ringing`` (``Engine.ringing_members``) saves a pass over every offer when one
+        caller asks about many members.
+        """
         presence = self.directory.presence(member_id)
-        return presence.available and not self.ringing(member_id)
+        if not presence.available:
+            return False
+        return member_id not in (self.engine.ringing_members() if ringing is None else ringing)
 
     def signed_in(self, member_id: str) -> bool:
         """Logged in and not answering another offer: enough to receive an IM (IM-1)."""
@@ -104,11 +109,12 @@ class Router:
         Live interactions count those of ``kind`` (of any kind when None); ``voice`` work
         skips members already on a call in any role (one voice leg each).
         """
+        ringing = self.engine.ringing_members()
         members = [
             m
             for m in self.members_of(found)
             if m not in exclude
-            and self.available(m)
+            and self.available(m, ringing)
             and not (voice and self.engine.calls.busy_on_voice(m))
         ]
         return sorted(members, key=lambda m: self._order(m, kind))

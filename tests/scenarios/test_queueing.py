@@ -3,6 +3,7 @@ order, their age shown; calls and chats keep their short wait and fallback."""
 
 from __future__ import annotations
 
+from bot.interaction.model import Interaction
 from bot.state import snapshot
 from tests.support.console import Console
 from tests.support.state import live, stored
@@ -64,3 +65,31 @@ async def test_explain_says_an_email_waits_until_someone_is_ready_grp_5(
     assert console.received("@alice") == [
         "group:billing: nobody ready now; it would wait until someone is ready."
     ]
+
+
+async def test_a_member_becoming_ready_looks_at_the_queue_once_grp_3(console: Console) -> None:
+    """GRP-3 at scale: with 300 emails waiting, eli's `ready` rings him with the oldest after
+    one look at the waiting work (not one per waiting item: a freeze with a long queue)."""
+    for n in range(300):
+        await console.run(f"sim email C{n} group:billing note {n}")
+    engine = console.core.engine
+    looks = 0  # passes over the waiting work: sorted, or for who is ringing
+    with_offers, ringing_members = engine.with_offers, engine.ringing_members
+
+    def sorted_pass() -> list[Interaction]:
+        nonlocal looks
+        looks += 1
+        return with_offers()
+
+    def ringing_pass() -> set[str]:
+        nonlocal looks
+        looks += 1
+        return ringing_members()
+
+    engine.with_offers = sorted_pass  # type: ignore[method-assign]
+    engine.ringing_members = ringing_pass  # type: ignore[method-assign]
+    console.mark()
+    await console.run("@eli: ready")
+    assert console.received("@eli")[0] == "You are ready."
+    assert console.received("@eli")[1].startswith("(i1) New email from C0 via group:billing")
+    assert looks <= 4, looks

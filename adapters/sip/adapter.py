@@ -59,7 +59,10 @@ class SipAdapter:
         self.registrar = Registrar(self.digest)
         music = Path(config.hold_music) if config.hold_music else None
         self.media: Media = media or MediaServer(
-            config.host, (config.rtp_low, config.rtp_high), hold_music=music
+            config.host,
+            (config.rtp_low, config.rtp_high),
+            hold_music=music,
+            realtime=config.media_realtime,
         )
         recordings = Path(config.voicemail_dir)
         greeting = (
@@ -79,6 +82,10 @@ class SipAdapter:
     def health(self) -> str:
         """``up`` once listening."""
         return "up" if self.stack.port else "connecting"
+
+    def held(self) -> dict[str, int]:
+        """The per-call state kept now, by kind (calls, dialogs, transactions, timers…)."""
+        return self.calls.held() | self.stack.held()
 
     async def start(self) -> None:
         """Start the media clock, bind SIP and start following the engine."""

@@ -92,30 +92,61 @@ class Calls:
         if touched:
             self._queue.put_nowait(touched)
 
+    def held(self) -> dict[str, int]:
+        """How much per-call state is kept now: all zero once every call is over."""
+        return {
+            "dialogs": len(self.dialogs),
+            "dialog lookups": self.dialogs.indexed(),
+            "calls followed": len(self.tracked),
+            "callers not answered": len(self.customer_invites),
+            "rtp legs": len(self.rtp_ports),
+            "mixes": len(self.mixed),
+            "legs on hold music": len(self.music),
+            "phones ringing": len(self.ringer.ringing),
+            "phone consultations": len(self.phone.consulting),
+            "recordings": len(self.recorder.active),
+            "voicemail sessions": len(self.listener.sessions),
+            "tasks": len(self._tasks),
+            "changes queued": self._queue.qsize(),
+        }
+
     async def settled(self) -> None:
         """Wait until every queued change has been applied (for tests and benchmarks)."""
         await self._queue.join()
 
     async def _work(self) -> None:
+        """Apply queued changes, all those waiting in one pass.
+
+        ``sync`` reads the calls as they are now, so one pass over the union of the changes
+        waiting does what a pass for each would.
+        """
         while True:
-            touched = await self._queue.get()
+            touched = set(await self._queue.get())
+            taken = 1
+            while not self._queue.empty():
+                touched |= self._queue.get_nowait()
+                taken += 1
             try:
-                await self.sync(touched)
+                await self.sync(frozenset(touched))
             except Exception:
                 log.exception("sip: applying a change failed ref=%s", new_ref())
             finally:
-                self._queue.task_done()
+                for _ in range(taken):
+                    self._queue.task_done()
 
     # -- the engine → the legs ----------------------------------------------------------
 
     async def sync(self, touched: frozenset[str] = frozenset()) -> None:
         """Bring every leg in line with the calls ``touched`` and those already tracked."""
-        for iid, call in (await self.voice.calls(touched)).items():
-            if call.live:
+        found = await self.voice.calls(touched | self.tracked)
+        for iid, call in found.items():
+            if call.live and iid in touched:
                 self.tracked.add(iid)
                 if call.parent:
                     self.tracked.add(call.parent)
-        calls = await self.voice.calls(sorted(self.tracked))
+        if missing := self.tracked - found.keys():  # a consultation's parent read the first time
+            found.update(await self.voice.calls(missing))
+        calls = {iid: found[iid] for iid in sorted(self.tracked) if iid in found}
         for call in calls.values():
             await self._customer(call)
         await self.phone.follow(calls)
@@ -168,7 +199,7 @@ class Calls:
         ok = self.ok(tx.request, dialog)
         dialog.answer = ok
         tx.respond(ok)
-        self._spawn(self._until_acked(dialog, ok))
+        self._resend_later(dialog, self.stack.timers.t1, 0.0)
 
     def ok(self, request: Message, dialog: Dialog, remote: Remote | None = None) -> Message:
         """Our 200 OK to an INVITE in ``dialog``, with our SDP (answering ``remote``)."""
@@ -183,21 +214,35 @@ class Calls:
     def _codecs(self, dialog: Dialog) -> tuple[int, ...]:
         return (dialog.remote.payload_type,) if dialog.remote else (0, 8)
 
-    async def _until_acked(self, dialog: Dialog, ok: Message) -> None:
-        interval, waited = self.stack.timers.t1, 0.0
-        while not dialog.confirmed and not dialog.ended:
-            await asyncio.sleep(interval)
-            waited += interval
-            if dialog.confirmed or dialog.ended:
-                return
-            if waited >= 64 * self.stack.timers.t1:  # §13.3.1.4: end the session with a BYE
-                log.info("sip: no ACK for %s; hanging up", dialog.call_id)
-                await self.hang_up(dialog)
-                await self._bye(dialog)  # and the engine hears that the party is gone
-                return
-            if dialog.peer.transport == "UDP":
-                self.stack.send(ok, dialog.peer)
-            interval = min(2 * interval, self.stack.timers.t2)
+    def _resend_later(self, dialog: Dialog, interval: float, waited: float) -> None:
+        """Check for the ACK of our 2xx in ``interval`` seconds (a timer, stopped by it)."""
+        dialog.resend = self.stack.deadlines.start(
+            interval, lambda: self._unacked(dialog, interval, waited)
+        )
+
+    def _stop_resending(self, dialog: Dialog) -> None:
+        """Our 2xx was ACKed (or the leg is gone): no more retransmissions of it."""
+        if dialog.resend is not None:
+            self.stack.deadlines.stop(dialog.resend)
+            dialog.resend = None
+
+    def _unacked(self, dialog: Dialog, interval: float, waited: float) -> None:
+        """No ACK yet: send the 2xx again (UDP), or after 64·T1 end the session with a BYE."""
+        dialog.resend = None
+        if dialog.confirmed or dialog.ended or dialog.answer is None:
+            return
+        waited += interval
+        if waited >= 64 * self.stack.timers.t1:
+            log.info("sip: no ACK for %s; hanging up", dialog.call_id)
+            self._spawn(self._never_acked(dialog))
+            return
+        if dialog.peer.transport == "UDP":
+            self.stack.send(dialog.answer, dialog.peer)
+        self._resend_later(dialog, min(2 * interval, self.stack.timers.t2), waited)
+
+    async def _never_acked(self, dialog: Dialog) -> None:
+        await self.hang_up(dialog)
+        await self._bye(dialog)  # and the engine hears that the party is gone
 
     async def _members(self, calls: list[VoiceCall]) -> None:
         """Ring offers, call connected members without a leg, hang up the others."""
@@ -270,6 +315,11 @@ class Calls:
             remote = parse_offer(body)
         except NotAcceptable:
             return False
+        self.point(dialog, remote)
+        return True
+
+    def point(self, dialog: Dialog, remote: Remote) -> None:
+        """Send the leg's RTP where ``remote`` (the peer's SDP, parsed) says."""
         dialog.remote = remote
         if remote.port:
             self.media.connect(dialog.leg, self.peer(remote))
@@ -278,7 +328,6 @@ class Calls:
             send=remote.direction in ("sendrecv", "recvonly"),
             receive=remote.direction in ("sendrecv", "sendonly"),
         )
-        return True
 
     def peer(self, remote: Remote) -> RtpPeer:
         """The media side's ``RtpPeer`` for a remote description."""
@@ -290,13 +339,14 @@ class Calls:
             return
         self.dialogs.drop(dialog)
         if dialog.confirmed or dialog.answer is not None:
-            bye = dialog.request(self.stack, "BYE")
-            self._spawn(self.stack.request(bye, dialog.peer))
+            bye = dialog.request(self.stack, "BYE")  # its transaction runs on by itself:
+            self.stack.request(bye, dialog.peer)  # no answer to it changes anything here
         await self.close(dialog)
 
     async def close(self, dialog: Dialog) -> None:
         """Forget the dialog and close its media (no signalling)."""
         self.dialogs.drop(dialog)
+        self._stop_resending(dialog)
         self.music.discard(dialog.leg)
         self.mixed.pop(dialog.leg, None)
         if self.rtp_ports.pop(dialog.leg, None) is not None:
@@ -327,8 +377,7 @@ class Calls:
         display, uri = address(msg.get("From"))
         caller = Address(PLATFORM, uri.split(";", 1)[0])
         self.rtp_ports[dialog.leg] = await self.media.open_leg(dialog.leg)
-        dialog.remote = remote
-        self.connect(dialog, msg.body)
+        self.point(dialog, remote)
         try:
             iid = await self.port.customer_arrived(
                 caller, "voice", target, display=display or caller.address.split("@")[0]
@@ -398,7 +447,11 @@ class Calls:
             await self.port.customer_left(Address(PLATFORM, uri.split(";", 1)[0]))
 
     def invited_again(self, msg: Message, tx: ServerTransaction) -> bool:
-        """A retransmitted INVITE we already answered (§17.2.1): the 2xx again, no new call."""
+        """An INVITE we answered whose transaction is gone: the 2xx again, no new call.
+
+        Its transaction absorbs retransmissions for 64·T1 after our 2xx (RFC 6026); this is
+        for a peer that retransmits later still.
+        """
         dialog = self.dialogs.invited(msg)
         if dialog is None:
             return False
@@ -412,6 +465,7 @@ class Calls:
         if dialog is None:
             return False
         dialog.confirmed = True
+        self._stop_resending(dialog)
         if msg.body and dialog.remote is None:
             self.connect(dialog, msg.body)
         return True

@@ -33,6 +33,7 @@ class SipConfig:
     greeting: str = ""  # the voicemail greeting WAV; empty: a short tone
     voicemail_dir: str = "voicemail"  # where recorded messages are kept (WAV files)
     rate: int = 500  # messages a second per source before it is dropped (floods)
+    media_realtime: bool = True  # the 20 ms media clock at real-time priority where allowed
 
     def credentials(self) -> dict[str, str]:
         """``{handle: password}``."""

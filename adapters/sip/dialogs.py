@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from adapters.sip.deadlines import Deadline
 from adapters.sip.message import Message, address, params, uri_host
 from adapters.sip.sdp import Remote
 from adapters.sip.transactions import Stack, branch, tag
@@ -41,6 +42,7 @@ class Dialog:
     remote: Remote | None = None  # the peer's current SDP
     invite: Message | None = None  # the INVITE that set it up
     answer: Message | None = None  # our 2xx to it (retransmitted until the ACK)
+    resend: Deadline | None = None  # the timer of the next retransmission of ``answer``
     leg: str = field(default_factory=lambda: f"leg{next(_legs)}")
 
     @property
@@ -155,10 +157,12 @@ class Dialogs:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, str], Dialog] = {}
         self._by_invite: dict[tuple[str, str, int], Dialog] = {}  # inbound: the INVITE's ids
+        self._by_who: dict[str, dict[tuple[str, str], Dialog]] = {}  # by party, oldest first
 
     def add(self, dialog: Dialog) -> None:
-        """Track a dialog."""
+        """Track a dialog (its party ``who`` is known by now)."""
         self._by_key[dialog.key] = dialog
+        self._by_who.setdefault(dialog.who, {})[dialog.key] = dialog
         if dialog.inbound and dialog.invite is not None:
             self._by_invite[_invite_key(dialog.invite)] = dialog
 
@@ -166,6 +170,11 @@ class Dialogs:
         """Forget a dialog."""
         dialog.ended = True
         self._by_key.pop(dialog.key, None)
+        party = self._by_who.get(dialog.who)
+        if party is not None:
+            party.pop(dialog.key, None)
+            if not party:
+                del self._by_who[dialog.who]
         if dialog.inbound and dialog.invite is not None:
             self._by_invite.pop(_invite_key(dialog.invite), None)
 
@@ -187,11 +196,11 @@ class Dialogs:
 
     def mine(self, who: str) -> list[Dialog]:
         """Every live dialog of party ``who`` (a phone with a consultation has two)."""
-        return [d for d in self._by_key.values() if d.who == who and not d.ended]
+        return [d for d in self._by_who.get(who, {}).values() if not d.ended]
 
     def of(self, who: str) -> Dialog | None:
-        """The live dialog of party ``who``."""
-        return next((d for d in self._by_key.values() if d.who == who and not d.ended), None)
+        """The live dialog of party ``who`` (its oldest, when it has two)."""
+        return next((d for d in self._by_who.get(who, {}).values() if not d.ended), None)
 
     def all(self) -> list[Dialog]:
         """Every live dialog."""
@@ -199,6 +208,10 @@ class Dialogs:
 
     def __len__(self) -> int:
         return len(self._by_key)
+
+    def indexed(self) -> int:
+        """Entries in the lookups by party and by INVITE (none once every dialog is gone)."""
+        return len(self._by_who) + len(self._by_invite)
 
 
 def _invite_key(msg: Message) -> tuple[str, str, int]:

@@ -106,6 +106,8 @@ class Message:
     reason: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    _first: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    """The first value of each header by canonical name (built on the first ``get``)."""
 
     @property
     def is_request(self) -> bool:
@@ -114,11 +116,13 @@ class Message:
 
     def get(self, name: str, default: str = "") -> str:
         """The first value of header ``name`` (any spelling, compact forms included)."""
-        want = canonical(name)
-        for n, v in self.headers:
-            if n == want:
-                return v
-        return default
+        first = self._first
+        if first is None:
+            first = self._first = {}
+            for n, v in self.headers:
+                first.setdefault(n, v)
+        found = first.get(name)  # the keys are canonical: a canonical name is found at once
+        return found if found is not None else first.get(canonical(name), default)
 
     def all(self, name: str) -> list[str]:
         """Every value of header ``name``, comma-separated lists split (RFC 3261 §7.3.1)."""
@@ -136,15 +140,20 @@ class Message:
         index = next((i for i, (n, _) in enumerate(self.headers) if n == want), len(kept))
         kept.insert(min(index, len(kept)), (want, value))
         self.headers = kept
+        self._first = None
 
     def add(self, name: str, value: str) -> None:
         """Add a header at the end."""
-        self.headers.append((canonical(name), value))
+        want = canonical(name)
+        self.headers.append((want, value))
+        if self._first is not None:
+            self._first.setdefault(want, value)
 
     def remove(self, name: str) -> None:
         """Remove every ``name`` header."""
         want = canonical(name)
         self.headers = [(n, v) for n, v in self.headers if n != want]
+        self._first = None
 
     @property
     def call_id(self) -> str:
@@ -242,13 +251,52 @@ def _param(value: str, name: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _cseq(value: str) -> tuple[int, str]:
-    """``(number, METHOD)`` of a CSeq value (checked by ``parse``; at most 10 digits)."""
-    number, method = _CSEQ.match(value).groups()  # type: ignore[union-attr]
+    """``(number, METHOD)`` of a CSeq value; ``SipError`` when it is malformed."""
+    found = _CSEQ.match(value)
+    if found is None:
+        raise SipError("malformed CSeq")
+    number, method = found.groups()
     return int(number), method.upper()
 
 
+@functools.lru_cache(maxsize=2048)
+def _party_uri_ok(value: str) -> bool:
+    """Whether a From or To value holds a SIP (or tel) URI."""
+    return _URI.match(address(value)[1]) is not None
+
+
+@functools.lru_cache(maxsize=2048)
 def address(value: str) -> tuple[str, str]:
     """``(display name, URI)`` of a From/To/Contact value (name-addr or addr-spec)."""
+    plain = "\n" not in value and "\\" not in value  # no escapes, no line ends: no regex
+    found = _plain_address(value) if plain else None
+    return found if found is not None else _address(value)
+
+
+def _plain_address(value: str) -> tuple[str, str] | None:
+    """``address`` of ``[display] <uri>`` or ``"display" <uri>``; None for any other form."""
+    start = len(value) - len(value.lstrip())
+    if value.startswith('"', start):
+        close = value.find('"', start + 1)
+        if close == -1:
+            return None
+        display, rest = value[start + 1 : close], value[close + 1 :]
+        opening = close + 1 + len(rest) - len(rest.lstrip())
+        if not value.startswith("<", opening):
+            return None
+    else:
+        opening = value.find("<")
+        if opening == -1 or '"' in value[:opening]:
+            return None
+        display = value[:opening]
+    closing = value.find(">", opening + 1)
+    if closing <= opening + 1:
+        return None
+    return display.strip(), value[opening + 1 : closing].strip()
+
+
+def _address(value: str) -> tuple[str, str]:
+    """``address`` by the full grammar (quoted pairs and all)."""
     m = _NAME_ADDR.match(value)
     if m:
         display = (m.group(1) if m.group(1) is not None else m.group(2) or "").strip()
@@ -289,22 +337,35 @@ def parse(data: bytes) -> Message:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
         raise SipError("headers are not UTF-8") from None
-    lines = _unfold(text.lstrip("\r\n").replace("\r\n", "\n").split("\n"))
-    if not lines or not lines[0]:
+    text = text.lstrip("\r\n").replace("\r\n", "\n")
+    lines = text.split("\n")
+    if "\n " in text or "\n\t" in text:
+        lines = _unfold(lines)
+    if not lines[0]:
         raise SipError("empty start line")
     msg = _start(lines[0])
     if len(lines) - 1 > MAX_HEADERS:
         raise SipError("too many headers")
+    headers = msg.headers
     first: dict[str, str] = {}
     for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if not colon or not _TOKEN.match(name.strip()):
+        raw, colon, value = line.partition(":")
+        name = _header_name(raw) if colon else ""
+        if not name:
             raise SipError(f"malformed header line {line[:40]!r}")
-        header = (canonical(name), value.strip())
-        msg.headers.append(header)
-        first.setdefault(*header)
+        value = value.strip()
+        headers.append((name, value))
+        first.setdefault(name, value)
     _check(msg, first, body)
+    msg._first = first
     return msg
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_name(raw: str) -> str:
+    """The canonical name of a header line's name part ('' when it is not a token)."""
+    name = raw.strip()
+    return canonical(name) if _TOKEN.match(name) else ""
 
 
 def _unfold(lines: list[str]) -> list[str]:
@@ -318,18 +379,25 @@ def _unfold(lines: list[str]) -> list[str]:
 
 
 def _start(line: str) -> Message:
+    method, uri, status, reason = _start_line(line)
+    return Message(method=method, uri=uri, status=status, reason=reason)
+
+
+@functools.lru_cache(maxsize=1024)
+def _start_line(line: str) -> tuple[str, str, int, str]:
+    """``(method, Request-URI, status, reason)`` of a start line (most repeat: cached)."""
     if _CONTROL.search(line):
         raise SipError("control character in the start line")
     status = _STATUS_LINE.match(line)
     if status:
-        return Message(status=int(status.group(1)), reason=status.group(2))
+        return "", "", int(status.group(1)), status.group(2)
     request = _REQUEST_LINE.match(line)
     if not request:
         raise SipError("malformed start line")
     method, uri = request.groups()
     if not _URI.match(uri):
         raise SipError(f"malformed Request-URI {uri[:40]!r}")
-    return Message(method=method.upper(), uri=uri)
+    return method.upper(), uri, 0, ""
 
 
 def _check(msg: Message, first: dict[str, str], body: bytes) -> None:
@@ -337,16 +405,15 @@ def _check(msg: Message, first: dict[str, str], body: bytes) -> None:
     for name in REQUIRED:
         if not first.get(name):
             raise SipError(f"missing {name} header")
-    cseq = _CSEQ.match(first["CSeq"])
-    if not cseq or int(cseq.group(1)) >= 2**31:
+    number, method = _cseq(first["CSeq"])
+    if number >= 2**31:
         raise SipError("malformed CSeq")
-    if msg.is_request and cseq.group(2).upper() != msg.method:
+    if msg.is_request and method != msg.method:
         raise SipError("CSeq method does not match the request")
-    if not first["Via"].upper().startswith("SIP/2.0/"):
+    if not first["Via"][:8].upper() == "SIP/2.0/":
         raise SipError("malformed Via")
     for name in ("From", "To"):
-        _, uri = address(first[name])
-        if not _URI.match(uri):
+        if not _party_uri_ok(first[name]):
             raise SipError(f"malformed {name} URI")
     length = first.get("Content-Length")
     if length:

@@ -83,7 +83,7 @@ class Ringer:
         if final.status >= 300 or ring.cancelled:
             if 200 <= final.status < 300:  # answered as we cancelled: hang it up
                 self.confirm(dialog, final)
-                calls.spawn(calls.stack.request(dialog.request(calls.stack, "BYE"), dialog.peer))
+                calls.stack.request(dialog.request(calls.stack, "BYE"), dialog.peer)
             await calls.close(dialog)
             if offer and final.status in DECLINES and not ring.cancelled:
                 await calls.command(handle, f"decline {ring.iid}")
@@ -120,4 +120,4 @@ class Ringer:
         calls.dialogs.drop(ring.dialog)  # the member may be rung again at once
         invite = ring.dialog.invite
         if invite is not None:
-            calls.spawn(calls.stack.cancel(invite, ring.dialog.peer))
+            calls.stack.cancel(invite, ring.dialog.peer)  # the INVITE's own answer follows

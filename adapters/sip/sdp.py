@@ -7,6 +7,7 @@ G.711 is ``NotAcceptable`` (a ``488``).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -62,8 +63,12 @@ class _Reading:
             self.session_host = host
 
 
+@functools.lru_cache(maxsize=256)
 def parse_offer(body: bytes, prefer: tuple[int, ...] = (0, 8)) -> Remote:
-    """The audio stream of a session description; ``NotAcceptable`` when none fits."""
+    """The audio stream of a session description; ``NotAcceptable`` when none fits.
+
+    A phone sends the same description call after call: the answer is remembered.
+    """
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

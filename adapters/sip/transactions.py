@@ -1,10 +1,12 @@
-"""SIP transactions (RFC 3261 §17) with timers A to K, over UDP and TCP.
+"""SIP transactions (RFC 3261 §17) with timers A to L, over UDP and TCP.
 
 ``Stack`` owns the transports. Requests that start a server transaction go to the
 transaction user (``Core.request``); retransmitted requests are answered from the
-transaction without reaching it. ``Stack.request`` runs a client transaction and returns
-the final response (``408`` made up on Timer B/F). Malformed requests get ``400`` with
-the reason; unparseable data and bytes over a source's budget are dropped.
+transaction without reaching it (an INVITE answered 2xx absorbs them, RFC 6026). An
+INVITE gets ``100 Trying`` only when its TU has not answered it within 200 ms.
+``Stack.request`` runs a client transaction and returns the final response (``408`` made
+up on Timer B/F). Malformed requests get ``400`` with the reason; unparseable data and
+bytes over a source's budget are dropped. Every timer runs on ``deadlines``.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from adapters.sip.deadlines import Deadline, Deadlines
 from adapters.sip.message import Message, SipError, parse, response
 from adapters.sip.transport import Budget, Source, Tcp, Udp
 
 log = logging.getLogger("backline.sip")
+
+
+TRYING_WITHIN = 0.2
+"""Seconds an INVITE waits for its TU's first answer before the stack sends 100 Trying."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class ServerTransaction:
     key: tuple[str, str]
     last: Message | None = None
     done: bool = False
-    _timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+    _timer: Deadline | None = field(default=None, repr=False)
 
     @property
     def reliable(self) -> bool:
@@ -83,11 +90,26 @@ class ServerTransaction:
         self.done = True
         t = self.stack.timers
         if self.request.method == "INVITE" and msg.status < 300:
-            self.stack.forget(self)  # the dialog retransmits the 2xx until its ACK (§13.3.1.4)
+            # RFC 6026 Accepted: retransmitted INVITEs are absorbed for Timer L while the
+            # dialog retransmits the 2xx until its ACK (§13.3.1.4)
+            self._later(64 * t.t1, lambda: self.stack.forget(self))
         elif self.request.method == "INVITE":
             self._retransmit(t.t1, 64 * t.t1)  # Timer G until ACK, Timer H gives up
         else:
             self._later(0 if self.reliable else 64 * t.t1, lambda: self.stack.forget(self))  # J
+
+    def trying_unless_answered(self) -> None:
+        """``100 Trying`` unless the TU answers first (§17.2.1: it must within 200 ms).
+
+        The TU's 180 or final answer usually comes within milliseconds: that one answer
+        stops the caller's retransmissions, and the 100 is never sent.
+        """
+        self._later(min(TRYING_WITHIN, self.stack.timers.t1), self._trying)
+
+    def _trying(self) -> None:
+        self._cancel()  # its own timer (already due), or the one a retransmission overtook
+        if self.last is None:
+            self.respond(response(self.request, 100))
 
     def _retransmit(self, interval: float, left: float) -> None:
         def again() -> None:
@@ -107,18 +129,29 @@ class ServerTransaction:
         self._cancel()
         self._later(0 if self.reliable else self.stack.timers.t4, lambda: self.stack.forget(self))
 
+    @property
+    def accepted(self) -> bool:
+        """An INVITE answered 2xx (RFC 6026): the dialog, not the transaction, resends it."""
+        last = self.last
+        return self.request.method == "INVITE" and last is not None and 200 <= last.status < 300
+
     def retransmitted(self) -> None:
-        """The same request again: answer with the last response."""
-        if self.last is not None:
+        """The same request again: answer with the last response (absorbed once accepted).
+
+        An INVITE not answered at all yet gets its ``100 Trying`` now.
+        """
+        if self.last is None and self.request.method == "INVITE":
+            self._trying()
+        elif self.last is not None and not self.accepted:
             self.stack.send(self.last, self.source)
 
     def _later(self, delay: float, then: Callable[[], None]) -> None:
         self._cancel()
-        self._timer = asyncio.get_running_loop().call_later(delay, then)
+        self._timer = self.stack.deadlines.start(delay, then)
 
     def _cancel(self) -> None:
         if self._timer is not None:
-            self._timer.cancel()
+            self.stack.deadlines.stop(self._timer)
             self._timer = None
 
 
@@ -131,7 +164,7 @@ class ClientTransaction:
     to: Source
     final: asyncio.Future[Message]
     provisional: Callable[[Message], None] | None = None
-    _timers: list[asyncio.TimerHandle] = field(default_factory=list, repr=False)
+    _timers: list[Deadline] = field(default_factory=list, repr=False)
 
     def start(self) -> None:
         """Send, and arm Timer A/E (UDP retransmissions) and Timer B/F (give up)."""
@@ -150,11 +183,11 @@ class ClientTransaction:
         self._after(delay, again)
 
     def _after(self, delay: float, then: Callable[[], None]) -> None:
-        self._timers.append(asyncio.get_running_loop().call_later(delay, then))
+        self._timers.append(self.stack.deadlines.start(delay, then))
 
     def _stop(self) -> None:
         for timer in self._timers:
-            timer.cancel()
+            self.stack.deadlines.stop(timer)
         self._timers = []
 
     def _timeout(self) -> None:
@@ -216,6 +249,7 @@ class Stack:
         self.port = 0
         self.tcp_port = 0
         self.timers = timers or Timers()
+        self.deadlines = Deadlines()
         self.budget = budget or Budget(rate=500.0, burst=1000.0)
         self.udp = Udp(self.receive)
         self.tcp = Tcp(self.receive)
@@ -252,9 +286,19 @@ class Stack:
             tx._timeout()
         for task in list(self._tasks):
             task.cancel()
+        self.deadlines.close()
         if self.udp.transport is not None:
             self.udp.transport.close()
         await self.tcp.stop()
+
+    def held(self) -> dict[str, int]:
+        """Transactions and timers kept now: all zero once the last one's timers ran out."""
+        return {
+            "server transactions": len(self.servers),
+            "client transactions": len(self.clients),
+            "timers": len(self.deadlines),
+            "requests being handled": len(self._tasks),
+        }
 
     # -- sending -------------------------------------------------------------------------
 
@@ -368,7 +412,7 @@ class Stack:
             tx.respond(response(msg, 483))
             return
         if method == "INVITE":
-            tx.respond(response(msg, 100))
+            tx.trying_unless_answered()
         self._spawn(self._deliver(msg, tx))
 
     def _cancel(self, msg: Message, source: Source, invite: ServerTransaction | None) -> None:
@@ -396,7 +440,7 @@ class Stack:
     def _response(self, msg: Message, source: Source) -> None:
         try:
             key = (msg.branch, msg.cseq[1])
-        except AttributeError:
+        except SipError:  # no CSeq to match a transaction by
             return
         tx = self.clients.get(key)
         if tx is not None:

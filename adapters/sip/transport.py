@@ -48,21 +48,29 @@ class Budget:
     def allow(self, host: str, now: float | None = None) -> bool:
         """Whether one more message from ``host`` fits its budget."""
         now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.pop(host, (self.burst, now))
+        buckets = self._buckets
+        found = buckets.get(host)
+        if found is None:
+            found = (self.burst, now)
+            while len(buckets) >= self.sources:  # the longest unheard source is forgotten
+                buckets.popitem(last=False)
+        elif host != next(reversed(buckets)):
+            buckets.move_to_end(host)
+        tokens, last = found
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         allowed = tokens >= 1.0
-        self._buckets[host] = (tokens - 1.0 if allowed else tokens, now)
-        while len(self._buckets) > self.sources:
-            self._buckets.popitem(last=False)
+        buckets[host] = (tokens - 1.0 if allowed else tokens, now)
         return allowed
 
 
 class Udp(asyncio.DatagramProtocol):
     """The UDP socket: every datagram is one message."""
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, receive: Receive, *, sources: int = 4096) -> None:
         self.receive = receive
         self.transport: asyncio.DatagramTransport | None = None
+        self._sources: dict[tuple[str | bytes, int], Source] = {}  # peers send again and again
+        self._max_sources = sources
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Keep the socket."""
@@ -71,7 +79,12 @@ class Udp(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | bytes, int]) -> None:
         """Hand the datagram on (keep-alive CRLFs are ignored)."""
         if data.strip(b"\r\n"):
-            self.receive(data, Source(str(addr[0]), int(addr[1])))
+            source = self._sources.get(addr)
+            if source is None:
+                if len(self._sources) >= self._max_sources:
+                    self._sources.clear()
+                source = self._sources[addr] = Source(str(addr[0]), int(addr[1]))
+            self.receive(data, source)
 
     def error_received(self, exc: Exception) -> None:
         """ICMP errors (a peer gone away) are expected; transactions time out instead."""

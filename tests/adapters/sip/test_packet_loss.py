@@ -6,7 +6,7 @@ callers dialling ``sales`` and alice's desk phone. No seed can be fixed, so ever
 different messages; the test asserts what holds whichever are lost: each caller's call is
 offered once, answered by alice once, and ends, and nothing is left behind. What recovers
 them: Timer A/E retransmit our INVITEs and BYEs, our 2xx is retransmitted until its ACK,
-an INVITE retransmitted after our 2xx gets the 2xx again (never a second call), a phone
+an INVITE retransmitted after our 2xx is absorbed by its transaction (never a second call), a phone
 whose answers were all lost is rung again, and a 2xx never ACKed ends the call (§13.3.1.4).
 """
 

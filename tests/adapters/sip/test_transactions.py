@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.sip.message import Message, SipError, parse
+from adapters.sip.message import Message, SipError, address, parse
+from adapters.sip.message import _address as grammar_address
 from adapters.sip.transport import Budget
 from tests.adapters.sip.harness import PhoneSystem, phone_system
 
@@ -191,3 +192,14 @@ def test_the_parser_raises_sip_error_or_parses_for_any_bytes_adp_5(data: bytes) 
     except SipError:
         return
     assert parse(msg.encode()).headers == msg.headers
+
+
+PARTS = st.sampled_from([*'"<> \t;abc:@\\=,', "\n", "sip:", "\u00a0", "\x1c"])
+
+
+@given(st.lists(PARTS, max_size=25).map("".join))
+@settings(max_examples=2000, deadline=None)
+def test_a_name_address_read_the_quick_way_is_what_the_grammar_reads_adp_5(value: str) -> None:
+    """ADP-5: ``address`` (display name and URI of a From/To/Contact) reads the common
+    forms without the regex; whatever the value, it gives what the full grammar gives."""
+    assert address.__wrapped__(value) == grammar_address(value)

@@ -29,6 +29,7 @@ class Metrics:
             ["command", "outcome"],
             registry=self.registry,
         )
+        self._commands: dict[tuple[str, str], Counter] = {}
         self.latency = Histogram(
             "backline_command_seconds",
             "Time to handle and commit a command",
@@ -93,7 +94,11 @@ class Metrics:
     def count(self, turn: Turn) -> None:
         """Count one handled command by name and outcome."""
         name = turn.spec.name if turn.spec else "unknown"
-        self.commands.labels(name, turn.outcome).inc()
+        key = (name, turn.outcome)
+        child = self._commands.get(key)
+        if child is None:  # a labelled child per name and outcome, looked up once
+            child = self._commands[key] = self.commands.labels(*key)
+        child.inc()
 
     def render(self) -> bytes:
         """The text exposition format for ``/metrics``."""

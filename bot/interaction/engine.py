@@ -370,8 +370,10 @@ class Engine:
         """On a voice interaction, or at capacity for a kind (DIR-2: busy is derived)."""
         capacity: Mapping[str, int] = self.core.policy.routing.capacity  # type: ignore[assignment]
         counts: dict[str, int] = {}
-        for ix in self._legs(member_id):
-            party = ix.parties[f"@{member_id}"]
+        who, live = f"@{member_id}", self.live
+        for iid in self._connected_to.get(who, ()):
+            ix = live[iid]
+            party = ix.parties[who]
             if party.role not in HANDLERS or ix.kind == "voicemail":
                 continue
             if ix.is_voice() and ix.state != "wrapup":

@@ -142,6 +142,9 @@ class Store:
         """Write every deferred write now (a read that must see them calls this first)."""
         for writer in self._deferred:
             writer.flush()
+        self._flush_events()
+
+    def _flush_events(self) -> None:
         if self._events:
             rows, self._events = self._events, []
             self.conn.executemany(
@@ -182,8 +185,12 @@ class Store:
     def events(
         self, *, subject: str | None = None, kind: str | None = None, after: int = 0
     ) -> list[Event]:
-        """Return events in order, optionally for one subject or of one kind."""
-        self.flush()
+        """Return events in order, optionally for one subject or of one kind.
+
+        Only the pending events are written first: the other deferred writes (interaction
+        rows) wait for the commit, so a read of the log never makes them write twice.
+        """
+        self._flush_events()
         where, params = ["id > ?"], [after]
         if subject is not None:
             where.append("subject = ?")

@@ -383,8 +383,11 @@ def build(
     made = time.perf_counter()
     progress("loading the directory and building the search index")
     directory = Directory(Store(path), FakeClock(), data)
+    directory.wait_indexed()  # a large directory's index is written by a worker
     loaded = time.perf_counter()
-    size = path.stat().st_size + _size(path.with_name(path.name + "-wal"))
+    size = sum(
+        _size(path.with_name(path.name + end)) for end in ("", "-wal", ".search", ".search-wal")
+    )
     skills = sum(1 for g in data.groups.values() if g.kind is GroupKind.SKILL)
     print(
         f"directory: {len(data.members)} members, {len(data.groups) - skills} groups,"
@@ -408,6 +411,7 @@ async def bench_core(
     rules, database = make_rules(folder, data), folder / "core.db"
     progress(f"first start-up: importing {len(data.members)} members")
     core, first = timed_open(rules, database)
+    core.directory.wait_indexed()  # the restart below then finds the index written
     core.store.close()
     progress("restart with the same directory file")
     core, restart = timed_open(rules, database)

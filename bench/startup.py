@@ -5,17 +5,25 @@ Run as ``python bench/startup.py [--members N]`` (default 100,000, the issue's s
 A rules folder holds the demo rules plus N synthetic members (one JSON object a line, as a
 generated directory is written). Timed in one run:
 
-1. **first start-up**: ``Core.open`` on an empty database: the directory file read and
-   checked, every table written (members, identities, presence, mailboxes, groups, search
-   entries, keys and both full-text indexes), live state restored;
-2. **baseline**: the very rows that start-up stored, read back beforehand, written into an
-   empty database of the same schema by one ``executemany`` per table in one transaction,
-   then both full-text indexes built by FTS5's own ``rebuild``: what storing them costs at
-   the least. It runs twice, after the start-up; the faster of the two counts.
+1. **ready to answer**: ``Core.open`` on an empty database returns: the directory file
+   read and checked, the members, presence, mailboxes and groups stored, live state
+   restored. From ``--background-members`` members on (the product's own threshold by
+   default), the search index is then written by a worker while ``find`` answers from
+   memory; below it, the index is written before ``Core.open`` returns.
+2. **fully indexed**: until that worker has committed the index (entries, their exact
+   keys and both full-text tables, in the index file of their own).
+3. **baseline**: the very rows that start-up stored, read back beforehand from both files
+   (the identities table, which nothing reads, is no longer stored; the full-text tables
+   keep no column sizes; the baseline's schema is the same, so it stores the same less),
+   written into an empty database of the same schema by one ``executemany`` per table in
+   one transaction, then both full-text indexes built by FTS5's own ``rebuild``: what
+   storing them costs at the least. It runs twice, after the start-up; the faster counts.
 
-Targets, each printed with PASS/FAIL (exit code 1 when any is missed): first start-up
-< 5 s (``--startup-s``) and < 2 times the baseline (``--ratio``). The box may be shared and
-busy: the ratio, measured in the same run, is the figure to trust.
+Targets, each printed with PASS/FAIL (exit code 1 when any is missed): ready to answer
+< 5 s (``--startup-s``), and fully indexed < 2 times the baseline (``--ratio``): all the
+work start-up does, reading and checking the file included, against storing its rows.
+The box may be shared and busy: the ratio, measured in the same run, is the figure to
+trust.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +45,8 @@ if str(ROOT) not in sys.path:
 from bench.targets import TIMES, Target, verdict  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.core import Core  # noqa: E402
+from bot.directory import service  # noqa: E402
+from bot.directory.index_file import attach  # noqa: E402
 from bot.directory.search import FTS_TABLES  # noqa: E402
 from bot.directory.stored import MIGRATIONS  # noqa: E402
 from bot.storage import Store  # noqa: E402
@@ -46,7 +57,7 @@ from directory_core import make_rules  # noqa: E402
 
 STARTUP_S = 5.0
 RATIO = 2.0  # reading and checking 100,000 members may cost as much as storing them
-TABLES = ("members", "identities", "presence", "mailboxes", "groups", "entries", "entry_keys")
+TABLES = ("members", "presence", "mailboxes", "groups", "entries", "entry_keys")
 
 Rows = dict[str, list[tuple[object, ...]]]
 
@@ -55,15 +66,29 @@ def progress(message: str) -> None:
     print(f"... {message}", file=sys.stderr, flush=True)
 
 
-def first_start(rules: Path, database: Path) -> tuple[float, Rows, int]:
-    """Seconds ``Core.open`` takes on an empty database; the rows it stored; members."""
+@dataclass(frozen=True)
+class FirstStart:
+    """A first start as timed: until it answers, until its index is written; what it stored."""
+
+    ready: float
+    indexed: float
+    background: bool
+    rows: Rows
+    members: int
+
+
+def first_start(rules: Path, database: Path) -> FirstStart:
+    """Time ``Core.open`` on an empty database, then the index build it left to a worker."""
     start = time.perf_counter()
     core = Core.open(rules, database, FakeClock())
-    seconds = time.perf_counter() - start
+    ready = time.perf_counter() - start
+    background = core.directory.indexing
     try:
+        core.directory.wait_indexed()
+        indexed = time.perf_counter() - start
         conn = core.store.conn
         rows = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES}
-        return seconds, rows, len(core.directory.data.members)
+        return FirstStart(ready, indexed, background, rows, len(core.directory.data.members))
     finally:
         core.store.close()
 
@@ -73,6 +98,7 @@ def bare_write(database: Path, rows: Rows) -> float:
     store = Store(database)
     store.migrate(MIGRATIONS)
     conn = store.conn
+    attach(conn, str(database))
     try:
         start = time.perf_counter()
         with store.transaction():
@@ -90,6 +116,7 @@ def bare_write(database: Path, rows: Rows) -> float:
 def same_rows(database: Path, rows: Rows) -> bool:
     """Whether the baseline's database holds exactly the rows start-up stored."""
     conn = sqlite3.connect(database)
+    attach(conn, str(database))
     try:
         return all(
             sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
@@ -106,11 +133,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--startup-s", type=float, default=STARTUP_S, help="target")
     parser.add_argument("--ratio", type=float, default=RATIO, help="target, times the baseline")
+    parser.add_argument(
+        "--background-members",
+        type=int,
+        default=service.BACKGROUND_MEMBERS,
+        help="members from which the index is left to a worker",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    service.BACKGROUND_MEMBERS = args.background_members
     with tempfile.TemporaryDirectory(prefix="backline-startup-") as tmp:
         folder = Path(tmp)
         progress(f"writing a rules folder with {args.members:,} synthetic members")
@@ -119,27 +153,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress("warming up: a first start on a small directory (imports, caches)")
         Core.open(ROOT / "rules", folder / "warm.db", FakeClock()).store.close()
         progress("first start-up on an empty database")
-        seconds, rows, members = first_start(rules, folder / "core.db")
+        first = first_start(rules, folder / "core.db")
         progress("baseline: the same rows by bare executemany, before and after")
-        baselines = [bare_write(folder / f"bare{n}.db", rows) for n in range(2)]
+        baselines = [bare_write(folder / f"bare{n}.db", first.rows) for n in range(2)]
         baseline = min(baselines)
-        stored = same_rows(folder / "bare0.db", rows)
-    written = sum(len(values) for values in rows.values())
+        stored = same_rows(folder / "bare0.db", first.rows)
+    written = sum(len(values) for values in first.rows.values())
     print(
-        f"directory: {members:,} members, {size / 1e6:.1f} MB file;"
+        f"directory: {first.members:,} members, {size / 1e6:.1f} MB file;"
         f" {written:,} rows in {len(TABLES)} tables"
     )
-    print(f"first start-up: {seconds:.2f} s")
+    how = "by a worker, after" if first.background else "before answering"
+    print(f"first start-up: ready to answer {first.ready:.2f} s")
+    print(f"first start-up: fully indexed {first.indexed:.2f} s (index written {how})")
     print(
         f"baseline (bare executemany of the same rows + FTS rebuild): {baseline:.2f} s"
         f" (runs: {', '.join(f'{b:.2f}' for b in baselines)}), same rows: {stored}"
     )
-    ratio = seconds / max(baseline, 1e-9)
-    print(f"start-up / baseline: {ratio:.2f}{TIMES}")
+    ready, indexed = (x / max(baseline, 1e-9) for x in (first.ready, first.indexed))
+    print(f"ready / baseline: {ready:.2f}{TIMES}; fully indexed / baseline: {indexed:.2f}{TIMES}")
     return verdict(
         [
-            Target("first start-up", seconds, args.startup_s, "s"),
-            Target("first start-up / baseline", ratio, args.ratio, TIMES),
+            Target("ready to answer", first.ready, args.startup_s, "s"),
+            Target("fully indexed / baseline", indexed, args.ratio, TIMES),
             Target("baseline rows differ", float(not stored), 1, "tables", 0),
         ]
     )

@@ -262,5 +262,9 @@ def test_a_growing_heap_is_walked_in_slices(policy: Callable[..., Heap]) -> None
     finally:
         gc.callbacks.remove(watch)
     assert len(kept) == 200_000
+    # CPython runs a full collection once what came since the last is a quarter of what
+    # that one kept, so the first ones depend on what the process held before; from then
+    # on each walks one slice, however many objects pile up.
     assert len(walked) >= 5, walked
-    assert max(walked) < 35_000, walked  # 15,000 each, the first twice that
+    assert walked == sorted(walked, reverse=True), walked  # never a longer walk than before
+    assert max(walked[-3:]) < 20_000, walked

@@ -63,6 +63,7 @@ class Plan:
     removed: list[str] = field(default_factory=list)
     changed: int = 0  # members written: the added and those whose entry changed
     rebuild: list[tuple[int, Entry]] | None = None
+    indexed: bool = True  # False: the index is left to a build of its own (``IndexBuild``)
 
     @property
     def index_groups(self) -> bool:
@@ -110,12 +111,14 @@ def plan_load(
     *,
     bulk: bool,
     whole: WholeIndex | None = None,
+    index: bool = True,
 ) -> Plan:
     """Everything a load of ``data`` writes, given what the tables hold ``before``.
 
     Only members whose entry in the file changed are compared further: their rows,
     identities and search entries are the only ones written. ``whole`` is the index
-    written whole (``whole_index``) when the caller built it already.
+    written whole (``whole_index``) when the caller built it already; without ``index``
+    (a load against the store only) the index is not planned at all.
     """
     if whole is None:
         new = Identities()
@@ -129,13 +132,12 @@ def plan_load(
         plan.groups = [_group_row(g) for g in data.groups.values()]
     changes = None
     if before.rowids is not None:
-        _identities(plan, before.identities, touched)
         old, fresh = _touched_entries(before, plan, touched)
         key_of = _key_finder(data)
         changes = index_changes(old, fresh, before.rowids, key_of)
-    else:
-        plan.steps.append(Write("DELETE FROM identities", [()]))
-        plan.steps.append(Write(INSERT_IDENTITY, sorted(new.rows())))  # key order: appends
+    if changes is None and not index:
+        plan.indexed = False
+        return plan
     if changes is None:
         if whole is None:
             entries = spaced(entries_of(data, new, source[1]).values())
@@ -150,9 +152,6 @@ def plan_load(
     plan.steps += _index_writes(changes)
     plan.rowids = changes.rowids
     return plan
-
-
-INSERT_IDENTITY = "INSERT OR REPLACE INTO identities (platform, handle, member_id) VALUES (?, ?, ?)"
 
 
 def _touched_entries(
@@ -214,21 +213,6 @@ def _members(plan: Plan, old: DirectoryData, new: DirectoryData, *, presence: bo
             Write("DELETE FROM presence WHERE member_id = ?", [(m,) for m in plan.removed])
         )
     return [m.id for m in changed] + plan.removed
-
-
-def _identities(plan: Plan, old: Identities, touched: list[str]) -> None:
-    """Identity rows of the touched members: those gone deleted, the new ones written."""
-    gone: set[tuple[str, str]] = set()
-    came: set[tuple[str, str, str]] = set()
-    for mid in touched:
-        was = {(p, h, mid) for p, h in old.handles(mid).items()}
-        now = {(p, h, mid) for p, h in plan.identities.handles(mid).items()}
-        gone.update((p, h) for p, h, _ in was - now)
-        came.update(now - was)
-    plan.steps.append(
-        Write("DELETE FROM identities WHERE platform = ? AND handle = ?", sorted(gone))
-    )
-    plan.steps.append(Write(INSERT_IDENTITY, sorted(came)))
 
 
 def _mailboxes(plan: Plan, old: Mapping[str, Mailbox], new: Mapping[str, Mailbox]) -> None:

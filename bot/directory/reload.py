@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from bot.directory.plan import Plan, plan_load
+from bot.directory.quiet import collector_paused, switching_often
 from bot.rules.check import Rules, load_rules
 from bot.rules.errors import RulesInvalid
 
@@ -47,6 +47,7 @@ async def reload_in_steps(core: Core, progress: Progress | None = None) -> list[
     plan = None
     index_groups = rules.policy.groups.searchable
     if directory.synced and not directory.unchanged(rules.directory_digest, index_groups):
+        await directory.until_indexed()  # the plan changes the index as it stands
         plan = await _plan(core, rules)
         if progress is not None:
             await progress(plan)
@@ -94,19 +95,13 @@ def worker_friendly() -> Iterator[None]:
     without a walk), and the interpreter hands the GIL over more often, so the loop waits
     a fraction of a millisecond for it instead of up to 5 ms at each SQLite call.
     """
-    collecting, interval = gc.isenabled(), sys.getswitchinterval()
-    gc.disable()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(interval)
-        if collecting:
-            gc.freeze()  # what the worker made is not walked by the next young collection
-            gc.enable()
-
-
-SWITCH_INTERVAL = 0.0005
+    collecting = gc.isenabled()
+    with collector_paused(), switching_often():
+        try:
+            yield
+        finally:
+            if collecting:  # frozen before the collector runs again: never walked
+                gc.freeze()
 
 
 def describe(plan: Plan) -> str:

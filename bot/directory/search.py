@@ -11,6 +11,8 @@ import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
 
 from bot.directory.writes import Write
 
@@ -27,7 +29,7 @@ class Entry:
     name: str
     keys: tuple[str, ...]  # id, handles: exact-match keys besides the name
 
-    @property
+    @cached_property
     def words(self) -> str:
         """Text indexed for prefix and contains matching: handles without their server.
 
@@ -82,12 +84,12 @@ DELETE_ENTRY = "DELETE FROM entries WHERE rowid = ?"
 UPDATE_ENTRY = "UPDATE entries SET kind = ?, name = ?, words = ? WHERE rowid = ?"
 INSERT_ENTRY = "INSERT INTO entries (rowid, ref, kind, name, words) VALUES (?, ?, ?, ?, ?)"
 INSERT_KEYS = "INSERT INTO entry_keys (key, entry) VALUES (?, ?)"
-# The exact-match keys' indexes (migrations 0003 and directory 0002), dropped while the
+# The exact-match keys' indexes (in the index file, ``index_file``), dropped while the
 # index is written whole: built once from sorted keys, they take a third of the time that
 # 300,000 inserts in random key order take.
 KEY_INDEXES = {
-    "entry_keys_key": "CREATE INDEX entry_keys_key ON entry_keys(key, entry)",
-    "entry_keys_entry": "CREATE INDEX entry_keys_entry ON entry_keys(entry)",
+    "search.entry_keys_key": "CREATE INDEX search.entry_keys_key ON entry_keys(key, entry)",
+    "search.entry_keys_entry": "CREATE INDEX search.entry_keys_entry ON entry_keys(entry)",
 }
 
 
@@ -220,22 +222,48 @@ class SearchIndex:
         page_size: int = 10,
         known: Callable[[str], bool] = lambda ref: True,
     ) -> Page:
-        """Rank: ``first`` (favourites, recents) that match, then exact, prefix, contains.
+        """One page of ``rank`` over this index."""
+        return rank(self, text, first=first, page=page, page_size=page_size, known=known)
 
-        Only refs ``known`` to the directory in memory count: while a reload writes the
-        index in steps, entries of members not yet swapped in are skipped.
-        """
-        need = page * page_size + 1
-        ranked: dict[str, None] = {}
-        for entry in sorted(first, key=lambda e: _tier(e, text) or 0):
-            if matches(entry, text):
-                ranked[entry.ref] = None
-        for tier in (self.exact, self.prefix, self.contains):
-            if len(ranked) >= need:
-                break
-            for ref in tier(text, need):
-                if known(ref):
-                    ranked.setdefault(ref, None)
-        refs = list(ranked)
-        start = (page - 1) * page_size
-        return Page(tuple(refs[start : start + page_size]), page, len(refs) > start + page_size)
+
+class Tiers(Protocol):
+    """Where search finds refs, tier by tier, each in rowid order: the index or memory."""
+
+    def exact(self, text: str, limit: int) -> list[str]:
+        """Refs whose name, id or handle equals ``text``."""
+
+    def prefix(self, text: str, limit: int) -> list[str]:
+        """Refs where every query word is the prefix of some word."""
+
+    def contains(self, text: str, limit: int) -> list[str]:
+        """Refs whose indexed text contains ``text``."""
+
+
+def rank(
+    tiers: Tiers,
+    text: str,
+    *,
+    first: Sequence[Entry] = (),
+    page: int = 1,
+    page_size: int = 10,
+    known: Callable[[str], bool] = lambda ref: True,
+) -> Page:
+    """Rank: ``first`` (favourites, recents) that match, then exact, prefix, contains.
+
+    Only refs ``known`` to the directory in memory count: while a reload writes the
+    index in steps, entries of members not yet swapped in are skipped.
+    """
+    need = page * page_size + 1
+    ranked: dict[str, None] = {}
+    for entry in sorted(first, key=lambda e: _tier(e, text) or 0):
+        if matches(entry, text):
+            ranked[entry.ref] = None
+    for tier in (tiers.exact, tiers.prefix, tiers.contains):
+        if len(ranked) >= need:
+            break
+        for ref in tier(text, need):
+            if known(ref):
+                ranked.setdefault(ref, None)
+    refs = list(ranked)
+    start = (page - 1) * page_size
+    return Page(tuple(refs[start : start + page_size]), page, len(refs) > start + page_size)

@@ -8,14 +8,17 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from bot.clock import Clock
+from bot.directory.building import IndexBuild
 from bot.directory.contacts import Contacts
 from bot.directory.identities import Identities
+from bot.directory.index_file import attach, indexed_source, record_indexed
 from bot.directory.model import DirectoryData, Group, Member
 from bot.directory.ordering import group_entry, member_entry
 from bot.directory.plan import Before, Plan, plan_load, whole_index
 from bot.directory.presence import Presence, PresenceState
 from bot.directory.quiet import collector_paused
-from bot.directory.search import Entry, Page, SearchIndex
+from bot.directory.scan import MemoryScan
+from bot.directory.search import Entry, Page, SearchIndex, Tiers, rank
 from bot.directory.stored import MIGRATIONS, Source, read_stored, record_source, stored_source
 from bot.directory.targets import Target, parse_target
 from bot.directory.writes import batches, run_all
@@ -29,6 +32,9 @@ _STATES = {state.value: state for state in PresenceState}
 STEP_SECONDS = 0.01
 CHUNK_ROWS = 50
 BREATHE = 0.002  # between steps: commands, adapters and timers get a turn of the loop
+# From this many members, a load against the store leaves the search index to a worker
+# (``IndexBuild``) and the directory answers at once; smaller ones are indexed in place.
+BACKGROUND_MEMBERS = 20_000
 
 
 class Directory:
@@ -37,6 +43,10 @@ class Directory:
     Available-agent counts per group are kept up to date on every presence change
     (GRP-2): a change that flips a member between available and not moves each of the
     member's group counts by one, in memory and in the ``groups`` table.
+
+    The search index lives in a file of its own (``bot.directory.index_file``). When it
+    must be written whole for a large directory, a worker builds it (``IndexBuild``) and
+    ``search`` answers from memory meanwhile; the index is taken over once committed.
     """
 
     def __init__(
@@ -49,6 +59,7 @@ class Directory:
         digest: str = "",
     ) -> None:
         store.migrate(MIGRATIONS)
+        attach(store.conn, store.path)
         self.store = store
         self.clock = clock
         self.data = data
@@ -64,10 +75,17 @@ class Directory:
         self.synced = True  # the tables hold exactly what memory holds
         self.loading = False  # a reload is under way
         self._source: Source = (digest, index_groups)
+        self._build: IndexBuild | None = None
+        self._scan: MemoryScan | None = None  # after a failed build: search from memory
+        self._relinked = Relinked()
+        store.defer(self._relinked)
         with collector_paused():
             if digest and stored_source(store.conn) == self._source:
-                self.index.read_rowids()  # an unchanged file: nothing to write
-                self.refresh()
+                self.refresh()  # an unchanged file: nothing to write
+                if indexed_source(store.conn) == self._source:
+                    self.index.read_rowids()
+                else:  # the index was never finished (a build killed half way)
+                    self._index_whole()
             else:
                 self.synced = False
                 self.load(data, index_groups=index_groups, digest=digest)
@@ -82,6 +100,7 @@ class Directory:
         """
         if self.unchanged(digest, index_groups):
             return
+        self.wait_indexed()
         with self.store.transaction():
             if self.synced:
                 plan = self.plan(data, index_groups=index_groups, digest=digest, bulk=True)
@@ -94,14 +113,23 @@ class Directory:
             self.swap(plan)
             if settle:
                 self._settle_presence()
+        if not plan.indexed:
+            self._start_build()
 
     def _load_whole(self, data: DirectoryData, source: Source) -> Plan:
         """Write ``data`` against the store, the index whole; the plan, for ``swap``.
 
-        The index's entries are written first; while FTS5 indexes their words (C code
-        that lets Python threads run), this thread plans the other tables' rows.
+        A large directory leaves its index to a worker, started once this load is
+        committed. Otherwise the index's entries are written first; while FTS5 indexes
+        their words (C code that lets Python threads run), this thread plans the other
+        tables' rows.
         """
         before, links = self.before(), self.links()
+        if self._in_background(data):
+            plan = plan_load(before, data, source, links, self.clock.now(), bulk=True, index=False)
+            run_all(self.store.conn, plan.steps)
+            record_indexed(self.store.conn, None)  # the index no longer matches the tables
+            return plan
         whole = whole_index(data, links, source[1])
         self.index.write_entries(whole.entries)
         with ThreadPoolExecutor(1, thread_name_prefix="directory-fts") as worker:
@@ -115,6 +143,66 @@ class Directory:
             indexed.result()
         run_all(self.store.conn, plan.steps)
         return plan
+
+    def _in_background(self, data: DirectoryData) -> bool:
+        """Whether a whole index of ``data`` is left to a worker (large, in a file)."""
+        return self.store.path != ":memory:" and len(data.members) >= BACKGROUND_MEMBERS
+
+    def _index_whole(self) -> None:
+        """Write the index of the directory in memory whole: by a worker if it is large."""
+        if self._in_background(self.data):
+            self._start_build()
+            return
+        whole = whole_index(self.data, self.links(), self._index_groups)
+        with self.store.transaction():
+            self.index.rebuild(whole.entries)
+            record_indexed(self.store.conn, self._source)
+        self.index.rowids = {entry.ref: rowid for rowid, entry in whole.entries}
+
+    def _start_build(self) -> None:
+        self._build = IndexBuild(self.store.path, self.data, self.links(), self._source)
+        self._build.start()
+
+    @property
+    def indexing(self) -> bool:
+        """Whether a worker is still building the search index."""
+        return self._build is not None and not self._build.done
+
+    def wait_indexed(self, timeout: float | None = None) -> bool:
+        """Wait for a build of the index under way, then take it over; whether it is."""
+        if self._build is not None and not self._build.wait(timeout):
+            return False
+        self._take_over()
+        return True
+
+    async def until_indexed(self) -> None:
+        """Wait, off the loop, for a build of the index under way; then take it over."""
+        build = self._build
+        if build is not None:
+            await asyncio.to_thread(build.wait)
+        self._take_over()
+
+    def _take_over(self) -> None:
+        """Once the worker is done: search uses the index, then the links made meanwhile."""
+        build = self._build
+        if build is not None and build.done:
+            self._build = None
+            if build.error is None:
+                self.index.rowids = build.rowids
+            else:
+                self._scan = build.scan
+        if self._build is None and self._scan is None:
+            self._relinked.write(self)
+
+    def _tiers(self) -> Tiers:
+        """Where search looks now: the index, or memory while the index is built."""
+        self._take_over()
+        if self._build is not None:
+            scan = self._build.prepared()
+            if scan is not None:
+                return scan
+            self.wait_indexed()  # preparing it failed: nothing to search but the index
+        return self._scan or self.index
 
     def source(self) -> Source:
         """The hash and index setting memory was loaded from."""
@@ -149,8 +237,8 @@ class Directory:
     async def write_steps(self, plan: Plan, lock: asyncio.Lock) -> None:
         """Write a plan's steps in short transactions, letting commands run in between.
 
-        The steps write only rows that no command reads back by itself: the members and
-        identities tables (commands ask memory), new members' presence, mailboxes that
+        The steps write only rows that no command reads back by itself: the members
+        table (commands ask memory), new members' presence, mailboxes that
         come or change, and search entries (refs memory does not know yet are skipped by
         ``search``). Presence and mailboxes that go, the groups and memory wait for
         ``swap``. The first step clears the recorded file hash, so a crash before the
@@ -200,6 +288,8 @@ class Directory:
                 "UPDATE groups SET available = ? WHERE id = ?", [(n, r) for r, n in counts.items()]
             )
         record_source(conn, plan.source if plan.source[0] else None)
+        if plan.indexed:
+            record_indexed(conn, plan.source)
         for mid in plan.removed:
             self._presence.pop(mid, None)
             self._ready.discard(mid)
@@ -213,12 +303,17 @@ class Directory:
         """After loading against the store: presence rows exactly for the members."""
         conn = self.store.conn
         conn.execute("DELETE FROM presence WHERE member_id NOT IN (SELECT id FROM members)")
+        first = conn.execute("SELECT 1 FROM presence LIMIT 1").fetchone() is None
+        now = self.clock.now()
         conn.execute(
             "INSERT OR IGNORE INTO presence (member_id, state, since)"
             " SELECT id, 'logged_off', ? FROM members",
-            (self.clock.now(),),
+            (now,),
         )
-        self._reread_presence()  # the identities are the plan's, links included
+        # The identities are the plan's, links included. On a first load every member
+        # is logged off since now: nothing to read back.
+        logged_off = Presence(PresenceState.LOGGED_OFF, now)
+        self._reread_presence(dict.fromkeys(self.data.members, logged_off) if first else None)
         conn.executemany(
             "UPDATE groups SET available = ? WHERE id = ?",
             [(n, ref) for ref, n in self._available.items()],
@@ -229,11 +324,11 @@ class Directory:
         self._reread_presence()
         self.identities.load(self.data, self.links())
 
-    def _reread_presence(self) -> None:
-        """Presence, who is available and the group counts, as the store has them."""
+    def _reread_presence(self, presence: dict[str, Presence] | None = None) -> None:
+        """Presence (as the store has it, unless given), who is available, group counts."""
         self.dirty = False
         self.became_available.clear()
-        self._presence = self._read_presence()
+        self._presence = self._read_presence() if presence is None else presence
         self._ready = {mid for mid, p in self._presence.items() if p.available}
         self._available = self.recount()
 
@@ -271,7 +366,7 @@ class Directory:
 
     def link(self, member_id: str, platform: str, handle: str) -> None:
         """Link a platform identity to a member (DIR-6); refused if it is someone else's."""
-        old = self.identities.handles(member_id).get(platform)
+        self._take_over()
         self.identities.link(member_id, platform, handle)
         self.dirty = True
         conn = self.store.conn
@@ -282,15 +377,15 @@ class Directory:
             "INSERT OR REPLACE INTO links (platform, handle, member_id, at) VALUES (?, ?, ?, ?)",
             (platform, handle, member_id, self.clock.now()),
         )
-        if old is not None:
-            conn.execute(
-                "DELETE FROM identities WHERE platform = ? AND handle = ?", (platform, old)
-            )
-        conn.execute(
-            "INSERT OR REPLACE INTO identities (platform, handle, member_id) VALUES (?, ?, ?)",
-            (platform, handle, member_id),
-        )
-        self.index.update(member_entry(self.member(member_id), self.identities))
+        entry = member_entry(self.member(member_id), self.identities)
+        if self._build is None and self._scan is None:
+            self.index.update(entry)
+            return
+        # The build indexes the member as linked before: written once it is done.
+        self._relinked.waiting.add(member_id)
+        scan = self._build.prepared() if self._build is not None else self._scan
+        if scan is not None:
+            scan.replace(entry)
 
     def resolve(self, text: str) -> Member | Group:
         """A target written by a member: ``@bob`` or ``group:support``; raises ``NotFound``."""
@@ -388,8 +483,8 @@ class Directory:
         """Search the directory; the member's favourites and recents come first (DIR-1)."""
         refs = self.contacts.favourites(member_id) + self.contacts.recents(member_id)
         first = [e for e in map(self.entry, refs) if e is not None]
-        return self.index.search(
-            text, first=first, page=page, page_size=page_size, known=self._knows
+        return rank(
+            self._tiers(), text, first=first, page=page, page_size=page_size, known=self._knows
         )
 
     def _knows(self, ref: str) -> bool:
@@ -414,3 +509,36 @@ def count_available(data: DirectoryData, available: Iterable[str]) -> dict[str, 
             for group in data.groups_of(mid):
                 counts[group.ref] += 1
     return counts
+
+
+class Relinked:
+    """Members linked while the index was built: their entries are written after it.
+
+    Written inside the transaction that takes the index over; should it roll back, they
+    wait again (``Deferred``: the store calls ``discard``).
+    """
+
+    def __init__(self) -> None:
+        self.waiting: set[str] = set()
+        self.written: set[str] = set()
+
+    def write(self, directory: Directory) -> None:
+        """Re-index the waiting members that are still in the directory."""
+        for member_id in sorted(self.waiting):
+            member = directory.data.members.get(member_id)
+            if member is not None:
+                directory.index.update(member_entry(member, directory.identities))
+        self.written |= self.waiting
+        self.waiting.clear()
+
+    def flush(self) -> None:
+        """Nothing waits for the commit."""
+
+    def committed(self) -> None:
+        """What was written is stored."""
+        self.written.clear()
+
+    def discard(self) -> None:
+        """Rolled back: write them again next time."""
+        self.waiting |= self.written
+        self.written.clear()

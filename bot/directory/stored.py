@@ -50,6 +50,22 @@ def _no_fts_triggers(db: Database) -> None:
             db.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
 
 
+@MIGRATIONS(name="0004_search_index_in_its_own_file")
+def _index_file(db: Database) -> None:
+    # The index moved to a file of its own (``bot.directory.index_file``), attached as
+    # ``search``; these copies would hide it. The directory is loaded whole once more,
+    # which writes the index there.
+    for table in ("entries_words", "entries_trigram", "entry_keys", "entries"):
+        db.execute(f"DROP TABLE IF EXISTS main.{table}")
+    db.execute("DELETE FROM directory_source")
+
+
+@MIGRATIONS(name="0005_identities_from_memory")
+def _no_identity_rows(db: Database) -> None:
+    # Nothing reads the identities table: memory knows them from the file and ``links``.
+    db.execute("DELETE FROM identities")
+
+
 def stored_source(conn: sqlite3.Connection) -> Source | None:
     """The hash and index setting the directory tables were written with, if complete."""
     try:

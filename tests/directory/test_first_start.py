@@ -1,9 +1,11 @@
 """OPS-2, DIR-1: the first start on an empty database, and the start after it.
 
-The first start writes the whole directory in one transaction, the full-text index built
-while the other tables' rows are prepared. A process killed half way leaves nothing that
-the next start trusts: it loads the file whole again. A second start of the same file
-takes the directory from the store, exactly as the file reads, and writes nothing.
+The first start of a directory below ``BACKGROUND_MEMBERS`` writes it whole in one
+transaction, the full-text index built while the other tables' rows are prepared (a
+larger one leaves its index to a worker: ``test_index_build``). A process killed half
+way leaves nothing that the next start trusts: it loads the file whole again. A second
+start of the same file takes the directory from the store, exactly as the file reads,
+and writes nothing.
 """
 
 from __future__ import annotations

@@ -72,6 +72,10 @@ class Heap:
             return
         gc.collect()
         gc.freeze()
+        # CPython's next full collection waits until what came since is a quarter of what
+        # the last one kept: collected again (walking nothing now), that is nothing, so the
+        # growing heap is walked in slices from the start, not first in one long walk.
+        gc.collect()
         self.settled = True
 
     def refreeze(self) -> None:

@@ -244,8 +244,9 @@ def test_a_long_full_collection_freezes_its_survivors(policy: Callable[..., Heap
 
 
 def test_a_growing_heap_is_walked_in_slices(policy: Callable[..., Heap]) -> None:
-    """Issue 12: while 200,000 long-lived objects pile up (40,000 live interactions' worth),
-    full collections come often enough that none walks more than a slice of them."""
+    """Issue 12: while 200,000 long-lived objects pile up after start-up (40,000 live
+    interactions' worth), full collections come often enough that none walks more than a
+    slice of them, however large the heap start-up left (frozen)."""
     walked: list[int] = []
 
     def watch(phase: str, info: dict[str, int]) -> None:
@@ -253,18 +254,12 @@ def test_a_growing_heap_is_walked_in_slices(policy: Callable[..., Heap]) -> None
             walked.append(len(gc.get_objects(generation=2)))
 
     heap = policy(budget=0.0)  # every full collection freezes its survivors
-    heap.install()
-    gc.collect()
-    gc.freeze()  # what the process held before: start-up's, frozen by ``settle``
+    heap.settle()  # what the process held before, as start-up's: frozen
     gc.callbacks.insert(0, watch)
     try:
         kept = [[n] for n in range(200_000)]
     finally:
         gc.callbacks.remove(watch)
     assert len(kept) == 200_000
-    # CPython runs a full collection once what came since the last is a quarter of what
-    # that one kept, so the first ones depend on what the process held before; from then
-    # on each walks one slice, however many objects pile up.
     assert len(walked) >= 5, walked
-    assert walked == sorted(walked, reverse=True), walked  # never a longer walk than before
-    assert max(walked[-3:]) < 20_000, walked
+    assert max(walked) < 20_000, walked

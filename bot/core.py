@@ -351,6 +351,7 @@ class Core:
 
     def _use(self, rules: Rules) -> None:
         self.rules, self.policy = rules, rules.policy
-        self.engine.reload_machines(rules.machines)
+        if rules.machines != self.engine.specs:  # unchanged machines keep their models
+            self.engine.reload_machines(rules.machines)
         self.automation.triggers = rules.triggers
         heap.refreeze()

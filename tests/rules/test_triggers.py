@@ -109,6 +109,37 @@ async def test_reload_keeps_live_interactions_and_a_bad_reload_keeps_the_old_rul
         console.close()
 
 
+async def test_a_reload_rebuilds_the_machines_only_when_their_files_changed_rul_5(
+    tmp_path: Path,
+) -> None:
+    """RUL-5: a reload that leaves the machine files as they were keeps the live models
+    where they are (at 100,000 members rebinding them all held the loop up); one that
+    changes a machine moves every live interaction onto the new machine, in its state."""
+    rules = copy_rules(tmp_path)
+    console = Console(rules, tmp_path / "db")
+    try:
+        await console.run("@alice: ready\nsim chat Ann group:support hi\n@alice: accept")
+        engine = console.core.engine
+        chat, i1 = engine.machines["chat"], engine.live["i1"]
+        greet = rules / "triggers" / "greet.yaml"
+        greet.write_text(greet.read_text().replace("Hello {customer}", "Welcome {customer}"))
+        await console.run("@sam: reload")
+        assert console.last("@sam").startswith("Rules reloaded")
+        assert engine.machines["chat"] is chat and engine.live["i1"] is i1
+
+        machine = rules / "machines" / "chat.yaml"
+        machine.write_text(machine.read_text().replace("  - wrapup\n", "  - wrapup\n  - spare\n"))
+        await console.run("@sam: reload")
+        assert console.last("@sam").startswith("Rules reloaded")
+        assert engine.machines["chat"] is not chat
+        assert "spare" in engine.machines["chat"].spec.states
+        assert engine.live["i1"].state == "active"
+        await console.run("@alice: say still here")
+        assert console.received("customer:Ann", since_mark=False)[-1].endswith("still here")
+    finally:
+        console.close()
+
+
 def test_rules_readme_documents_every_event_field_and_action_rul_3() -> None:
     """Like datasette's docs test: the README's trigger tables are the code's tables."""
     from bot.rules.triggers import render_tables

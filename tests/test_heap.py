@@ -17,7 +17,7 @@ from bot.clock import Clock, FakeClock, SystemClock
 from bot.heap import THRESHOLDS, Heap
 from bot.interaction.machines import InteractionMachine, load_machines
 from bot.interaction.model import Interaction
-from tests.support.console import RULES, Console
+from tests.support.console import RULES, Console, copy_rules
 
 MODELS = 1000
 
@@ -121,10 +121,14 @@ async def test_a_closed_chat_is_freed_without_the_collector_int_1(
 
 
 def test_a_reload_frees_the_old_machines_rul_5(tmp_path: Path, collector_off: None) -> None:
-    """RUL-5: the machines a reload replaces are freed at once, even if the heap is frozen."""
-    console = Console(RULES, tmp_path / "backline.db")
+    """RUL-5: the machines a reload replaces are freed at once, even if the heap is frozen
+    (a reload replaces them when a machine file changed)."""
+    rules = copy_rules(tmp_path)
+    console = Console(rules, tmp_path / "backline.db")
     try:
         old = [weakref.ref(m) for m in console.core.engine.machines.values()]
+        chat = rules / "machines" / "chat.yaml"
+        chat.write_text(chat.read_text().replace("  - wrapup\n", "  - wrapup\n  - spare\n"))
         assert console.core.reload_rules() == []
         assert all(ref() is None for ref in old)
     finally:

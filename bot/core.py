@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
@@ -99,16 +100,16 @@ class Core:
         anyone else's messages are delivered, so the sender reads the reply first.
         """
         turn = Turn(command)
-        with self.metrics.timer():
-            async with self.store.lock:
-                await run(self, turn, STEPS)
-                ok = turn.outcome == "ok"
-                outbound = [*turn.outbound, *self._outbox] if ok else []
-                after = self._after_reply if ok else []
-                turn.touched = frozenset(self.engine.touched) if ok else frozenset()
-                self._outbox.clear()
-                self._after_reply = []
-        self.metrics.count(turn)
+        start = time.perf_counter()
+        async with self.store.lock:
+            await run(self, turn, STEPS)
+            ok = turn.outcome == "ok"
+            outbound = [*turn.outbound, *self._outbox] if ok else []
+            after = self._after_reply if ok else []
+            turn.touched = frozenset(self.engine.touched) if ok else frozenset()
+            self._outbox.clear()
+            self._after_reply = []
+        self.metrics.handled(turn, time.perf_counter() - start)
         if respond is not None:
             await respond(turn)
         await self._deliver(outbound, turn.touched)

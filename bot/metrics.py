@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -82,17 +80,9 @@ class Metrics:
         """Expose waiting work per (target, kind) and live interactions per (kind, state)."""
         self.registry.register(_Work(waiting, states))
 
-    @contextmanager
-    def timer(self) -> Iterator[None]:
-        """Time the block into the latency histogram."""
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.latency.observe(time.perf_counter() - start)
-
-    def count(self, turn: Turn) -> None:
-        """Count one handled command by name and outcome."""
+    def handled(self, turn: Turn, seconds: float) -> None:
+        """One command handled in ``seconds``: its latency, and its count by name and outcome."""
+        self.latency.observe(seconds)
         name = turn.spec.name if turn.spec else "unknown"
         key = (name, turn.outcome)
         child = self._commands.get(key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.dispatch.turn import Turn
@@ -31,12 +32,14 @@ def new_ref() -> str:
 
 async def run(core: Core, turn: Turn, steps: Sequence[Step]) -> None:
     """Run ``turn`` through ``steps``; each step decides whether to call the next."""
+    next_: Next = _end
+    for step in reversed(steps):
+        next_ = partial(step, core, turn, next_)
+    await next_()
 
-    async def call(index: int) -> None:
-        if index < len(steps):
-            await steps[index](core, turn, lambda: call(index + 1))
 
-    await call(0)
+async def _end() -> None:
+    """After the last step: nothing more to run."""
 
 
 async def guard(core: Core, turn: Turn, next_: Next) -> None:

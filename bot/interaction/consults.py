@@ -230,7 +230,7 @@ class Consults:
             if self.engine.core.directory.member(member_id).voice is None:
                 raise CommandError(f"@{member_id} has no voice endpoint; it stays {cx.mode}.")
         await self.engine.fire(cx, "escalate", action="escalate to voice")
-        cx.mode = "voice"
+        self.engine.set_mode(cx, "voice")
         parent = self.engine.live.get(cx.parent or "")
         if parent is not None and parent.state == "active" and parent.kind == "voice":
             await self.engine.fire(parent, "consult")

@@ -60,6 +60,8 @@ class Engine:
         self._offered: dict[str, Interaction] = {}  # saved with an offer (re-checked on read)
         # "@bob" → kind → live interactions of that kind he is connected to
         self._connected: dict[str, dict[str, int]] = {}
+        # "@bob" → what his connected legs count against (a consultation: its mode) → how many
+        self._load: dict[str, dict[str, int]] = {}
         # "@bob" → ids of the live interactions he is connected to now (is_busy, voice legs):
         # an agent who never marks done keeps many live ones he has left, never walked here
         self._connected_to: dict[str, dict[str, None]] = {}
@@ -94,7 +96,7 @@ class Engine:
                 self.cancel_timers(ix)
         if only is None:  # everything is read again: so are the indexes
             self._by_party, self._offered, self._connected, self._consults = {}, {}, {}, {}
-            self._connected_to = {}
+            self._connected_to, self._load = {}, {}
         for ix in self.records.load_live(self, only):
             self.machines[ix.kind].add_model(ix, initial=ix.state)
             self.live[ix.id] = ix
@@ -222,16 +224,24 @@ class Engine:
 
     def _count(self, who: str, ix: Interaction, step: int) -> None:
         """One more (``step`` 1) or one fewer (-1) connected leg of ``who``: on ``ix``."""
-        kinds = self._connected.setdefault(who, {})
-        kinds[ix.kind] = kinds.get(ix.kind, 0) + step
-        if not kinds[ix.kind]:
-            del kinds[ix.kind]
-            if not kinds:
-                del self._connected[who]
+        _add(self._connected, who, ix.kind, step)
+        _add(self._load, who, ix.mode if ix.kind == "consultation" and ix.mode else ix.kind, step)
         if step > 0:
             self._connected_to.setdefault(who, {})[ix.id] = None
         else:
             _forget(self._connected_to, who, ix.id)
+
+    def set_mode(self, cx: Interaction, mode: str) -> None:
+        """A consultation changes medium; its legs now count against ``mode``'s capacity."""
+        connected = [who for who, party in cx.parties.items() if party.connected]
+        for who in connected:
+            self._count(who, cx, -1)
+        cx.mode = mode
+        for who in connected:
+            self._count(who, cx, 1)
+            member_id = cx.parties[who].member_id
+            if member_id:  # a voice leg makes its member busy (DIR-2)
+                self.refresh_load(member_id)
 
     # -- creating and triggering -------------------------------------------------
 
@@ -367,9 +377,29 @@ class Engine:
         )
 
     def is_busy(self, member_id: str) -> bool:
-        """On a voice interaction, or at capacity for a kind (DIR-2: busy is derived)."""
+        """On a voice interaction, or at capacity for a kind (DIR-2: busy is derived).
+
+        The counts of connected legs answer most members without a walk: with no voice leg
+        among them, and every kind under capacity counting every role, the member is not
+        busy.
+        """
+        load = self._load.get(f"@{member_id}")
+        if load is None:
+            return False
+        if "voice" not in load:
+            capacity = self._capacity
+            if all(n < capacity.get(kind, 1) or kind == "voicemail" for kind, n in load.items()):
+                return False
+        return self.busy_by_walk(member_id)
+
+    @property
+    def _capacity(self) -> Mapping[str, int]:
         capacity: Mapping[str, int] = self.core.policy.routing.capacity  # type: ignore[assignment]
-        counts: dict[str, int] = {}
+        return capacity
+
+    def busy_by_walk(self, member_id: str) -> bool:
+        """``is_busy`` from each connected leg's role, kind and state (the exact rule)."""
+        capacity, counts = self._capacity, dict[str, int]()
         who, live = f"@{member_id}", self.live
         for iid in self._connected_to.get(who, ()):
             ix = live[iid]
@@ -511,6 +541,16 @@ def _forget(index: dict[str, dict[str, None]], key: str, value: str) -> None:
         values.pop(value, None)
         if not values:
             del index[key]
+
+
+def _add(counts: dict[str, dict[str, int]], key: str, kind: str, step: int) -> None:
+    """Count ``step`` more of ``kind`` under ``key``; a count (and key) at zero goes."""
+    kinds = counts.setdefault(key, {})
+    kinds[kind] = kinds.get(kind, 0) + step
+    if not kinds[kind]:
+        del kinds[kind]
+        if not kinds:
+            del counts[key]
 
 
 def _age(ix: Interaction) -> tuple[float, int, str]:

@@ -153,10 +153,13 @@ def _check_transition(t: Any, path: KeyPath, states: set[str], fail: Any) -> Non
             )
     if not isinstance(t.get("trigger"), str):
         fail((*path, "trigger"), "expected a trigger name")
-    sources = t.get("source")
-    for name in sources if isinstance(sources, list) else [sources]:
+    source = t.get("source")
+    sources = source if isinstance(source, list) else [source]
+    for name in sources:
         if name != "*" and name not in states:
             fail((*path, "source"), f"unknown state '{name}'")
+    if TERMINAL in sources and t.get("dest") not in (None, TERMINAL):
+        fail((*path, "dest"), f"'{TERMINAL}' is terminal: a closed interaction never reopens")
     if "dest" not in t:
         fail((*path, "dest"), "expected a state, or null for an internal transition")
     elif t["dest"] is not None and t["dest"] not in states:

@@ -8,6 +8,14 @@ from typing import Any
 from bot.interaction.model import Interaction, Journal, Offer, Party, PartyRole
 from bot.storage import Store, jsontext
 
+_SAVE_LIVE = (
+    "INSERT INTO interactions (id, kind, state, owner, parent, created, updated, data, closed)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
+    " owner = excluded.owner, updated = excluded.updated, data = excluded.data"
+)
+"""A live row's update never names ``closed``, so its entry in the live index stays put."""
+_SAVE_CLOSED = f"{_SAVE_LIVE}, closed = excluded.closed"
+
 PartyRow = tuple[str, str, str, int, float, int, int, str | None]
 
 
@@ -26,6 +34,12 @@ class Records:
         self._dirty: dict[str, tuple[Interaction, float]] = {}
         self._written: dict[str, tuple[PartyRow, ...]] = {}  # parties as committed, per live id
         self._flushed: dict[str, tuple[PartyRow, ...] | None] = {}  # ... as this transaction wrote
+        # agents someone may follow: every agent with a subscription, and perhaps a few whose
+        # subscription went (or was rolled back); the others take new work without a query
+        self._fresh: set[str] = set()  # ids handed out and not yet written: no parties stored
+        self._followed = {
+            agent for (agent,) in self.conn.execute("SELECT agent FROM subscriptions")
+        }
 
     def next_id(self) -> str:
         """A new short id: ``i1``, ``i2``, ..."""
@@ -33,7 +47,9 @@ class Records:
             "INSERT INTO counters (name, value) VALUES ('interaction', 1)"
             " ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value"
         ).fetchone()
-        return f"i{value}"
+        iid = f"i{value}"
+        self._fresh.add(iid)
+        return iid
 
     def save(self, ix: Interaction, now: float) -> None:
         """Write the interaction and its parties as they are now (at the latest on commit)."""
@@ -77,10 +93,18 @@ class Records:
             "offer": ix.offer.as_dict() if ix.offer else None,
         }
         self.conn.execute(
-            "INSERT INTO interactions (id, kind, state, owner, parent, created, updated, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
-            " owner = excluded.owner, updated = excluded.updated, data = excluded.data",
-            (ix.id, ix.kind, ix.state, ix.owner, ix.parent, ix.created, now, jsontext.dumps(data)),
+            _SAVE_LIVE if ix.live else _SAVE_CLOSED,
+            (
+                ix.id,
+                ix.kind,
+                ix.state,
+                ix.owner,
+                ix.parent,
+                ix.created,
+                now,
+                jsontext.dumps(data),
+                int(not ix.live),
+            ),
         )
         rows = tuple(
             (
@@ -100,7 +124,10 @@ class Records:
             return
         self._flushed[ix.id] = rows if ix.live else None  # a closed one is never compared again
         if stored is None:  # never compared: whatever the store holds is replaced
-            self.conn.execute("DELETE FROM parties WHERE interaction_id = ?", (ix.id,))
+            if ix.id in self._fresh:
+                self._fresh.discard(ix.id)
+            else:
+                self.conn.execute("DELETE FROM parties WHERE interaction_id = ?", (ix.id,))
             changed = rows
         else:
             changed = tuple(set(rows) - set(stored))
@@ -123,7 +150,7 @@ class Records:
 
     def load_live(self, journal: Journal, only: set[str] | None = None) -> list[Interaction]:
         """Interactions not yet closed (all, or those in ``only``), with parties, oldest first."""
-        where, params = "i.state != 'closed'", list(only or ())
+        where, params = "i.closed = 0", list(only or ())
         if only is not None:
             where += f" AND i.id IN ({', '.join('?' * len(params))})" if params else " AND 0"
         return self._load(journal, where, params)
@@ -168,6 +195,7 @@ class Records:
 
     def subscribe(self, supervisor: str, agent: str, mode: str, now: float) -> None:
         """``monitor @agent next``."""
+        self._followed.add(agent)
         self.conn.execute(
             "INSERT OR REPLACE INTO subscriptions (supervisor, agent, mode, at)"
             " VALUES (?, ?, ?, ?)",
@@ -183,6 +211,8 @@ class Records:
 
     def subscribers(self, agent: str) -> list[tuple[str, str]]:
         """Supervisors following ``agent``, with their mode."""
+        if agent not in self._followed:
+            return []
         rows = self.conn.execute(
             "SELECT supervisor, mode FROM subscriptions WHERE agent = ? ORDER BY at", (agent,)
         )

@@ -264,3 +264,36 @@ def _fewer_pages(db: Database) -> None:
     )
     db.execute("INSERT INTO idempotency SELECT * FROM idempotency_old")
     db.execute("DROP TABLE idempotency_old")
+
+
+@MIGRATIONS(name="0010_pages_a_command_touches")
+def _pages_a_command_touches(db: Database) -> None:
+    # Three more pages a command no longer writes:
+    # - focus and recents live in their primary key (a replaced row touched the table
+    #   and its key's index);
+    # - a live interaction changing state left its "live" index entry where it was, yet
+    #   rewrote it: the index now depends on a flag set once, when the interaction closes;
+    # - a member's own log lines (commands, presence, refusals) are read by kind, never by
+    #   subject: the subject index holds only what is read by subject, the interactions'.
+    for table, columns, key in (
+        ("focus", "member_id TEXT NOT NULL, interaction_id TEXT NOT NULL", "member_id"),
+        (
+            "recents",
+            "member_id TEXT NOT NULL, target TEXT NOT NULL, at REAL NOT NULL,"
+            " failed INTEGER NOT NULL DEFAULT 0",
+            "member_id, target",
+        ),
+    ):
+        db.execute(f"ALTER TABLE {table} RENAME TO {table}_old")
+        db.execute(f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({key})) WITHOUT ROWID")
+        db.execute(f"INSERT INTO {table} SELECT * FROM {table}_old")
+        db.execute(f"DROP TABLE {table}_old")
+    db.execute("DROP INDEX interactions_live")
+    db.execute("ALTER TABLE interactions ADD COLUMN closed INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE interactions SET closed = 1 WHERE state = 'closed'")
+    db.execute("CREATE INDEX interactions_live ON interactions(id) WHERE closed = 0")
+    db.execute("DROP INDEX events_subject")
+    db.execute(
+        "CREATE INDEX events_subject ON events(subject, id)"
+        " WHERE kind NOT IN ('command', 'presence', 'refused')"
+    )

@@ -201,6 +201,29 @@ def test_a_machine_without_closed_is_refused_rul_1(tmp_path: Path) -> None:
     assert [e.message for e in errors if e.key.endswith(".dest")] == ["unknown state 'closed'"]
 
 
+def test_a_transition_out_of_closed_is_refused_rul_1(tmp_path: Path) -> None:
+    """RUL-1: `closed` is terminal; a transition that would reopen a closed interaction fails
+    the check, with its line (the store indexes live interactions by a flag set on close)."""
+    folder = machines_copy(tmp_path)
+    line = edit(
+        folder,
+        "workitem.yaml",
+        "  - {trigger: done, source: wrapup, dest: closed, conditions: all_done}\n",
+        "  - {trigger: done, source: wrapup, dest: closed, conditions: all_done}\n"
+        "  - {trigger: reopen, source: closed, dest: active}\n",
+    )
+    index = index_of(folder, "workitem.yaml", "reopen")
+    errors = errors_of(folder)
+    assert [(Path(e.file).name, e.key, e.message) for e in errors] == [
+        (
+            "workitem.yaml",
+            f"transitions[{index}].dest",
+            "'closed' is terminal: a closed interaction never reopens",
+        )
+    ]
+    assert errors[0].line == line + 1
+
+
 @pytest.mark.parametrize(
     ("file", "old", "new", "key"),
     [

@@ -424,6 +424,7 @@ class InteractionsMachine(RuleBasedStateMachine):
             self.command(member, verb)
         elif verb in ("remove", "mute", "unmute"):
             self.command(member, f"{verb} {ix.id} @{other}")
+
         else:
             self.command(member, f"{verb} {ix.id}")
 
@@ -435,12 +436,15 @@ class InteractionsMachine(RuleBasedStateMachine):
         ),
         to=st.sampled_from((*TARGETS, "", "", "free", "free", "free", "free")),
         mode=st.sampled_from(MODES),
-        then=st.sampled_from(("accept", "accept", "decline", "resume", "resume+decline", "")),
+        then=st.sampled_from(
+            ("accept", "accept", "decline", "resume", "resume+decline", "", "accept+escalate")
+        ),
     )
     def collaborate(self, index: int, verb: str, to: str, mode: str, then: str) -> None:
         """Consult, transfer, conference or IM from a live interaction; ``to="free"`` aims
         at a member available now, "" means a warm completion. ``then``: whoever it rings
-        accepts or declines at once, and/or the member takes the caller off hold first."""
+        accepts or declines at once, and/or the member takes the caller off hold first, or it
+        accepts and the member turns the consultation into a voice one."""
         owned = [
             (ix.owner, ix)
             for ix in self.core.engine.live.values()
@@ -464,6 +468,11 @@ class InteractionsMachine(RuleBasedStateMachine):
             self.command(member, f"resume {ix.id}")
         if then.endswith(("accept", "decline")):
             self.answer_offers_about(ix, then.rsplit("+", maxsplit=1)[-1])
+        if then == "accept+escalate":  # CON-11: the consultation becomes a voice one
+            self.answer_offers_about(ix, "accept")
+            for cx in self.core.engine.consultations_of(ix.id)[-1:]:
+                self.command(member, f"focus {cx.id}")
+                self.command(member, "consult voice")
 
     @rule(name=st.sampled_from(CUSTOMERS), index=st.integers(0, 20), internal=st.booleans())
     def voice_consultation(self, name: str, index: int, internal: bool) -> None:
@@ -677,7 +686,9 @@ class InteractionsMachine(RuleBasedStateMachine):
         """(f) DIR-2: the busy flag is what the member's interactions make it."""
         engine = self.core.engine
         for member in MEMBERS:
-            assert self.core.directory.presence(member).busy == engine.is_busy(member), member
+            busy = engine.busy_by_walk(member)
+            assert engine.is_busy(member) == busy, member  # the counted shortcut agrees
+            assert self.core.directory.presence(member).busy == busy, member
 
 
 def test_random_command_sequences_keep_the_invariants() -> None:

@@ -598,6 +598,22 @@ async def test_consult_voice_escalates_a_chat_consultation_con_11(console: Conso
     assert_never_received(console, ANN, "SECRET")
 
 
+async def test_an_escalated_consultation_makes_the_consultant_busy_con_11_dir_2(
+    console: Console,
+) -> None:
+    """CON-11, DIR-2: a chat consultation leaves bob available for chats; once it is a voice
+    one he is busy (one voice leg each), and free again when it ends."""
+    await call_from_ann(console, "bob")
+    await console.run("@alice: consult @bob chat\n@bob: accept")
+    presence = console.core.directory.presence
+    assert not presence("bob").busy
+    await console.run("@alice: consult voice")
+    assert presence("bob").busy
+    assert console.core.engine.is_busy("bob") == console.core.engine.busy_by_walk("bob")
+    await console.run("@bob: end")
+    assert not presence("bob").busy
+
+
 async def test_consult_voice_is_refused_naming_who_has_no_phone_con_11(console: Console) -> None:
     """CON-11: eli has no voice endpoint: `consult voice` is refused by either side, naming eli,
     and the consultation stays chat."""

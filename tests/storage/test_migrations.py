@@ -10,8 +10,11 @@ import pytest
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.interaction.model import Interaction
+from bot.interaction.records import Records
 from bot.storage import Store
 from bot.storage.migrations import MIGRATIONS
+from bot.storage.sqlite import BY_SUBJECT
 
 # What each migration adds; a new migration must say here what it adds.
 ADDS = {
@@ -32,6 +35,7 @@ ADDS = {
     "0007_inbox_unread": set(),
     "0008_addresses": {"addresses"},
     "0009_fewer_pages_per_commit": set(),
+    "0010_pages_a_command_touches": set(),
 }
 
 
@@ -157,9 +161,67 @@ def test_hot_tables_are_rebuilt_with_every_row_kept_ops_2(tmp_path: Path) -> Non
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             store.conn.execute("DELETE FROM events WHERE id = 1")
         live = store.conn.execute(
-            "SELECT id FROM interactions INDEXED BY interactions_live WHERE state != 'closed'"
+            "SELECT id FROM interactions INDEXED BY interactions_live WHERE closed = 0"
         ).fetchall()
         assert live == [("i1",)]
+    finally:
+        store.close()
+
+
+STORED_DATA = (
+    '{"customer": "Ann", "mode": null, "target": null, "initiator": null, "case": {},'
+    ' "disposition": null, "offer": null}'
+)
+
+
+class _Journal:
+    def state_changed(self, interaction: Interaction, source: str, trigger: str) -> None:
+        raise AssertionError("loading records no transition")
+
+
+def test_focus_recents_and_the_live_flag_survive_the_upgrade_ops_2(tmp_path: Path) -> None:
+    """OPS-2: 0010 keeps every focus and recents row, marks closed interactions closed, and
+    the live and subject indexes are the ones the store's own reads use."""
+    path = tmp_path / "old.db"
+    old = Database(path)
+    MIGRATIONS.apply(old, stop_before="0010_pages_a_command_touches")
+    old.execute("INSERT INTO focus (member_id, interaction_id) VALUES ('alice', 'i1')")
+    old.execute(
+        "INSERT INTO recents (member_id, target, at, failed) VALUES ('alice', '@bob', 2.0, 1)"
+    )
+    old.execute(
+        "INSERT INTO interactions (id, kind, state, owner, parent, created, updated, data) VALUES"
+        " ('i1', 'chat', 'active', 'alice', NULL, 1.0, 2.0, ?),"
+        " ('i2', 'chat', 'closed', 'bob', NULL, 1.0, 3.0, ?)",
+        [STORED_DATA, STORED_DATA],
+    )
+    old.execute(
+        "INSERT INTO events (at, kind, actor, subject, data) VALUES"
+        " (1.0, 'said', 'alice', 'i1', '{}'), (2.0, 'command', 'alice', '@alice', '{}')"
+    )
+    old.conn.commit()
+    old.close()
+
+    store = Store(path)
+    try:
+        conn = store.conn
+        assert conn.execute("SELECT * FROM focus").fetchall() == [("alice", "i1")]
+        assert conn.execute("SELECT * FROM recents").fetchall() == [("alice", "@bob", 2.0, 1)]
+        closed = conn.execute("SELECT id, closed FROM interactions ORDER BY id").fetchall()
+        assert closed == [("i1", 0), ("i2", 1)]
+        live = Records(store).load_live(_Journal())
+        assert [ix.id for ix in live] == ["i1"]
+        plan = " ".join(
+            str(row[3])
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM interactions i WHERE i.closed = 0"
+            )
+        )
+        assert "interactions_live" in plan
+        assert [e.kind for e in store.events(subject="i1")] == ["said"]
+        assert [e.kind for e in store.events(subject="@alice", kind="command")] == ["command"]
+        sql = f"EXPLAIN QUERY PLAN SELECT id FROM events WHERE subject = 'i1' AND {BY_SUBJECT}"
+        assert "events_subject" in " ".join(str(row[3]) for row in conn.execute(sql))
     finally:
         store.close()
 

@@ -21,6 +21,7 @@ nothing to cancel: the same calls in the same order, at a little more than half 
 
 from __future__ import annotations
 
+import inspect
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from typing import Any, Protocol, cast
 from transitions import MachineError, State
 from transitions.extensions.asyncio import AsyncMachine
 
+from bot.interaction import firing
 from bot.rules.errors import RuleError, RulesInvalid
 from bot.rules.source import KeyPath, Source, load_source
 
@@ -210,6 +212,10 @@ class Model(Protocol):
 class InteractionMachine(AsyncMachine):
     """An async machine whose models are the live interactions of one kind."""
 
+    state_cls = firing.State  # type: ignore[assignment]
+    transition_cls = firing.Transition
+    event_cls = firing.Event
+
     def __init__(self, spec: MachineSpec) -> None:
         super().__init__(
             model=None,
@@ -246,9 +252,18 @@ class InteractionMachine(AsyncMachine):
         cast(Model, model).machine = None
 
     async def callbacks(self, funcs: Iterable[Any], event_data: Any) -> None:  # type: ignore[override]
-        """Run a list of callbacks in order (an empty list costs nothing)."""
+        """Run a list of callbacks in order.
+
+        A name is a method of the model (``CALLBACKS``, checked when the file was read) and
+        is called as such, without transitions' search through modules.
+        """
         for func in funcs:
-            await self.callback(func, event_data)
+            if isinstance(func, str):
+                result = getattr(event_data.model, func)(event_data)
+                if inspect.isawaitable(result):
+                    await result
+            else:
+                await self.callback(func, event_data)
 
     @staticmethod
     async def await_all(

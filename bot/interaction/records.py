@@ -110,7 +110,7 @@ class Records:
             (
                 ix.id,
                 p.who,
-                p.role.value,
+                p.role,  # a StrEnum: stored as its text
                 int(p.connected),
                 p.joined,
                 int(p.muted),

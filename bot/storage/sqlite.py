@@ -80,6 +80,8 @@ class Store:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 5000")
         self.db = Database(conn)
+        self.conn = conn
+        """The underlying connection, for queries sqlite-utils does not cover (FTS5)."""
         self.checkpointer: Checkpointer | None = None
         if self.path != ":memory:":
             self.db.enable_wal()
@@ -94,12 +96,6 @@ class Store:
         self._events: list[EventRow] = []
         self._deferred: list[Deferred] = []
         self._savepoints = itertools.count(1)
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        """The underlying connection, for queries sqlite-utils does not cover (FTS5)."""
-        conn: sqlite3.Connection = self.db.conn
-        return conn
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -202,6 +202,10 @@ class _Models:
         return list(self._by_id.values())[index]
 
 
+_Queue = deque[Callable[[], Awaitable[None]]]
+"""Triggers waiting for a model's running transition."""
+
+
 class Model(Protocol):
     """What an ``InteractionMachine`` needs of a model: its state and a link back."""
 
@@ -289,26 +293,27 @@ class InteractionMachine(AsyncMachine):
         return await event.trigger(model)
 
     async def _process_async(self, trigger: Callable[[], Awaitable[None]], model: object) -> bool:
-        """The per-model event queue, made when a trigger arrives and dropped once drained."""
-        queues = cast(dict[int, deque[Callable[[], Awaitable[None]]]], self._transition_queue_dict)
+        """The per-model event queue, made when a trigger arrives and dropped once drained.
+
+        A trigger fired while one of the model's transitions runs waits in the queue and
+        runs next; the first one runs at once.
+        """
+        queues = cast("dict[int, _Queue]", self._transition_queue_dict)  # no generic built per call
         key = id(model)
         queue = queues.get(key)
-        if queue is None:
-            queue = queues[key] = deque()
-        queue.append(trigger)
-        if len(queue) > 1:
+        if queue is not None:
+            queue.append(trigger)
             return True  # a transition of this model runs now; it runs this one next
+        queue = queues[key] = deque()
         try:
-            while queue:
-                await queue[0]()
-                if queues.get(key) is not queue:
-                    return True  # the model left the machine meanwhile
-                queue.popleft()
+            await trigger()
+            while queue and queues.get(key) is queue:  # else the model left the machine
+                await queue.popleft()()
         except BaseException:
             queue.clear()
             raise
         finally:
-            if not queue and queues.get(key) is queue:
+            if queues.get(key) is queue:
                 del queues[key]
         return True
 

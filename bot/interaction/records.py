@@ -106,18 +106,12 @@ class Records:
                 int(not ix.live),
             ),
         )
+        iid = ix.id
         rows = tuple(
-            (
-                ix.id,
-                p.who,
-                p.role,  # a StrEnum: stored as its text
-                int(p.connected),
-                p.joined,
-                int(p.muted),
-                int(p.done),
-                p.about,
-            )
-            for p in ix.parties.values()
+            [
+                (iid, p.who, p.role, int(p.connected), p.joined, int(p.muted), int(p.done), p.about)
+                for p in ix.parties.values()  # p.role is a StrEnum: stored as its text
+            ]
         )
         stored = self._flushed[ix.id] if ix.id in self._flushed else self._written.get(ix.id)
         if rows == stored:
@@ -132,16 +126,18 @@ class Records:
         else:
             changed = tuple(set(rows) - set(stored))
             gone = {row[1] for row in stored} - {row[1] for row in rows}
+            if gone:
+                self.conn.executemany(
+                    "DELETE FROM parties WHERE interaction_id = ? AND who = ?",
+                    [(ix.id, who) for who in gone],
+                )
+        if changed:
             self.conn.executemany(
-                "DELETE FROM parties WHERE interaction_id = ? AND who = ?",
-                [(ix.id, who) for who in gone],
+                "INSERT OR REPLACE INTO parties"
+                " (interaction_id, who, role, connected, joined, muted, done, about)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                changed,
             )
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO parties"
-            " (interaction_id, who, role, connected, joined, muted, done, about)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            changed,
-        )
 
     def load_one(self, journal: Journal, iid: str) -> Interaction | None:
         """One interaction, live or closed, as stored."""

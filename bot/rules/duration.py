@@ -55,6 +55,9 @@ def _parse_text(value: str) -> float:
     return sign * float(sum(Fraction(number) * _UNITS[unit] for number, unit in parts))
 
 
+_WHOLE_UNITS = tuple((unit, int(_UNITS[unit])) for unit in ("d", "h", "m"))
+
+
 def format_duration(seconds: float) -> str:
     """Render seconds the way rule files write them: ``30s``, ``2m``, ``1h30m``, ``500ms``.
 
@@ -62,12 +65,15 @@ def format_duration(seconds: float) -> str:
     """
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"expected a finite duration of 0 or more, got {seconds!r}")
-    exact = Decimal(repr(float(seconds)))  # the shortest decimal that reads back as `seconds`
-    whole = int(exact)
-    fraction = exact - whole
+    if float(seconds).is_integer():  # most durations: whole seconds
+        whole, fraction = int(seconds), Decimal(0)
+    else:
+        exact = Decimal(repr(float(seconds)))  # the shortest decimal that reads back as it
+        whole = int(exact)
+        fraction = exact - whole
     out = ""
-    for unit in ("d", "h", "m"):
-        count, whole = divmod(whole, int(_UNITS[unit]))
+    for unit, length in _WHOLE_UNITS:
+        count, whole = divmod(whole, length)
         out += f"{count}{unit}" if count else ""
     if fraction and not out and not whole and (fraction * 1000) % 1 == 0:
         return f"{int(fraction * 1000)}ms"

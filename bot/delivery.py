@@ -55,13 +55,14 @@ class Delivery:
     def route(self, message: Say) -> dict[str, Outgoing]:
         """Every attached adapter that reaches the recipient, with the address there."""
         out: dict[str, Outgoing] = {}
-        customer = message.to.startswith("customer:")
-        found = self.address_of(message.to.removeprefix("customer:")) if customer else None
+        to = message.to
+        member = to[1:] if to.startswith("@") else None
+        found = self.address_of(to[9:]) if to.startswith("customer:") else None
         for name, adapter in self.adapters.items():
             if getattr(adapter, "reaches_everyone", False):
-                out[name] = Outgoing(message, message.to)
-            elif message.to.startswith("@"):
-                handle = self.handle_of(message.to[1:], name)
+                out[name] = Outgoing(message, to)
+            elif member is not None:
+                handle = self.handle_of(member, name)
                 if handle is not None:
                     out[name] = Outgoing(message, handle)
             elif found is not None and found.platform == name:
@@ -72,15 +73,21 @@ class Delivery:
         self, messages: Sequence[Say], touched: frozenset[str] = frozenset()
     ) -> list[tuple[str, Unsupported]]:
         """Send each adapter its batch; returns what adapters could not render."""
+        if not messages and not touched:
+            return []
         batches: dict[str, list[Outgoing]] = {name: [] for name in self.adapters}
+        down = self.down
         for message in messages:
             reaching = self.route(message)
-            live = {n: o for n, o in reaching.items() if n not in self.down}
-            if reaching and not live:
-                self.waiting.append(message)
-            elif not reaching:
+            if not reaching:
                 log.warning("no adapter reaches %s; message kept in the log only", message.to)
-            for name, outgoing in live.items():
+                continue
+            live = (
+                [(n, o) for n, o in reaching.items() if n not in down] if down else reaching.items()
+            )
+            if not live:
+                self.waiting.append(message)
+            for name, outgoing in live:
                 batches[name].append(outgoing)
         refused: list[tuple[str, Unsupported]] = []
         for name, adapter in list(self.adapters.items()):

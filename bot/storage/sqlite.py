@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -97,44 +96,13 @@ class Store:
         self._deferred: list[Deferred] = []
         self._savepoints = itertools.count(1)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """Run the block atomically; nested blocks become savepoints.
 
         Deferred writes are flushed before ``COMMIT`` (and around a savepoint, so rolling
         one back forgets exactly what was written inside it).
         """
-        conn = self.conn
-        if conn.in_transaction:
-            yield from self._savepoint(conn)
-            return
-        conn.execute("BEGIN")
-        try:
-            yield
-            self.flush()
-        except BaseException:
-            self._discard()
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        for writer in self._deferred:
-            writer.committed()
-
-    def _savepoint(self, conn: sqlite3.Connection) -> Iterator[None]:
-        name = f"backline_{next(self._savepoints)}"
-        self.flush()
-        conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-            self.flush()
-        except BaseException:
-            self._discard()
-            if conn.in_transaction:  # a RAISE(ROLLBACK) may have ended it all
-                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                conn.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        conn.execute(f"RELEASE SAVEPOINT {name}")
+        return _Transaction(self)
 
     def defer(self, writer: Deferred) -> None:
         """Have ``writer`` flushed before each commit and discarded on each rollback."""
@@ -189,10 +157,15 @@ class Store:
     ) -> list[Event]:
         """Return events in order, optionally for one subject or of one kind.
 
-        Only the pending events are written first: the other deferred writes (interaction
-        rows) wait for the commit, so a read of the log never makes them write twice.
+        Pending events are written first when one of them is asked for (else they wait for
+        the commit, one write for all); the other deferred writes (interaction rows) always
+        wait, so a read of the log never makes them write twice.
         """
-        self._flush_events()
+        if any(
+            (subject is None or row[3] == subject) and (kind is None or row[1] == kind)
+            for row in self._events
+        ):
+            self._flush_events()
         where, params = ["id > ?"], [after]
         if subject is not None:
             where.append("subject = ?")
@@ -233,3 +206,50 @@ class Store:
         stream), so a key kept for a day catches every retry; the table stays small.
         """
         return self.conn.execute("DELETE FROM idempotency WHERE at < ?", (before,)).rowcount
+
+
+class _Transaction:
+    """``Store.transaction()``: every command enters one, so it is a plain class."""
+
+    __slots__ = ("savepoint", "store")
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.savepoint: str | None = None  # the name, when nested in an open transaction
+
+    def __enter__(self) -> None:
+        store, conn = self.store, self.store.conn
+        if conn.in_transaction:
+            self.savepoint = f"backline_{next(store._savepoints)}"
+            store.flush()
+            conn.execute(f"SAVEPOINT {self.savepoint}")
+        else:
+            conn.execute("BEGIN")
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        store, conn = self.store, self.store.conn
+        if kind is None:
+            try:
+                store.flush()
+            except BaseException:
+                self._roll_back()
+                raise
+            if self.savepoint is None:
+                conn.execute("COMMIT")
+                for writer in store._deferred:
+                    writer.committed()
+            else:
+                conn.execute(f"RELEASE SAVEPOINT {self.savepoint}")
+            return
+        self._roll_back()  # and the exception goes on
+
+    def _roll_back(self) -> None:
+        store, conn = self.store, self.store.conn
+        store._discard()
+        if not conn.in_transaction:  # a RAISE(ROLLBACK) may have ended it all
+            return
+        if self.savepoint is None:
+            conn.execute("ROLLBACK")
+        else:
+            conn.execute(f"ROLLBACK TO SAVEPOINT {self.savepoint}")
+            conn.execute(f"RELEASE SAVEPOINT {self.savepoint}")

@@ -67,8 +67,11 @@ class Calls:
         self.listener = Listener(port, media, self.command, self._spawn)
         self.phone = PhoneActions(self)
         self.ringer = Ringer(self)
-        self._queue: asyncio.Queue[frozenset[str]] = asyncio.Queue()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._changes: set[str] = set()  # touched by commits, not applied yet
+        self._wake: asyncio.Future[None] | None = None  # the idle worker, waiting for changes
+        self._quiet = asyncio.Event()  # every change so far is applied
+        self._quiet.set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._worker: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -90,7 +93,10 @@ class Calls:
     def changed(self, touched: frozenset[str]) -> None:
         """A commit touched these interactions (called from ``send``; never blocks)."""
         if touched:
-            self._queue.put_nowait(touched)
+            self._changes |= touched
+            self._quiet.clear()
+            if self._wake is not None and not self._wake.done():
+                self._wake.set_result(None)
 
     def held(self) -> dict[str, int]:
         """How much per-call state is kept now: all zero once every call is over."""
@@ -107,32 +113,32 @@ class Calls:
             "recordings": len(self.recorder.active),
             "voicemail sessions": len(self.listener.sessions),
             "tasks": len(self._tasks),
-            "changes queued": self._queue.qsize(),
+            "changes queued": len(self._changes),
         }
 
     async def settled(self) -> None:
-        """Wait until every queued change has been applied (for tests and benchmarks)."""
-        await self._queue.join()
+        """Wait until every change so far has been applied (for tests and benchmarks)."""
+        await self._quiet.wait()
 
     async def _work(self) -> None:
-        """Apply queued changes, all those waiting in one pass.
+        """Apply the changes, all those waiting in one pass.
 
         ``sync`` reads the calls as they are now, so one pass over the union of the changes
         waiting does what a pass for each would.
         """
+        loop = asyncio.get_running_loop()
         while True:
-            touched = set(await self._queue.get())
-            taken = 1
-            while not self._queue.empty():
-                touched |= self._queue.get_nowait()
-                taken += 1
+            if not self._changes:
+                self._quiet.set()
+                self._wake = loop.create_future()
+                await self._wake
+                self._wake = None
+                continue
+            touched, self._changes = frozenset(self._changes), set()
             try:
-                await self.sync(frozenset(touched))
+                await self.sync(touched)
             except Exception:
                 log.exception("sip: applying a change failed ref=%s", new_ref())
-            finally:
-                for _ in range(taken):
-                    self._queue.task_done()
 
     # -- the engine → the legs ----------------------------------------------------------
 
@@ -264,21 +270,24 @@ class Calls:
             if (member, ring.iid) not in rings and member not in up and not ring.answered:
                 self.ringer.cancel(ring)
         for dialog in self.dialogs.all():  # first: a call that just ended frees the phone
-            phone = dialog.who[1:] if dialog.who.startswith("@") else None
+            if not dialog.confirmed or not dialog.who.startswith("@"):
+                continue
+            phone = dialog.who[1:]
             busy = (
                 dialog.referring
                 or dialog.leg in self.listener.sessions
                 or phone in self.ringer.ringing
             )
-            if phone is not None and phone not in up and dialog.confirmed and not busy:
+            if phone not in up and not busy:
                 await self.hang_up(dialog)
+        by_iid = {c.iid: c for c in calls}
         for member, iid in sorted(rings):  # ... for the waiting call offered to it now
             if member not in self.ringer.ringing and self.dialogs.of(f"@{member}") is None:
-                self.ringer.ring(member, iid, offer=True)
+                self.ringer.ring(member, by_iid[iid], offer=True)
         for member in sorted(up):
             if member not in self.ringer.ringing and self.dialogs.of(f"@{member}") is None:
-                iid = next(c.iid for c in calls if c.leg(f"@{member}"))
-                self.ringer.ring(member, iid, offer=False)
+                call = next(c for c in calls if c.leg(f"@{member}"))
+                self.ringer.ring(member, call, offer=False)
 
     def _on(self, member: str | None) -> bool:
         """Whether the member's phone is answered (a confirmed leg)."""
@@ -293,8 +302,9 @@ class Calls:
             if not (dialog.confirmed or dialog.answer is not None):
                 continue
             if dialog.who.startswith("@") and dialog.remote and dialog.remote.on_hold:
-                self.media.hears(dialog.leg, ())  # the phone holds this leg: out of the mix
-                self.mixed[dialog.leg] = frozenset()
+                if self.mixed.get(dialog.leg) != frozenset():
+                    self.media.hears(dialog.leg, ())  # the phone holds this leg: out of the mix
+                    self.mixed[dialog.leg] = frozenset()
                 continue
             legs.setdefault(dialog.who, []).append(dialog.leg)
         for who, names in legs.items():
@@ -306,8 +316,11 @@ class Calls:
                 elif who not in plan.music and name in self.music:
                     self.media.stop_playing(name)
                     self.music.discard(name)
-                self.media.hears(name, sources)
-                self.mixed[name] = frozenset(sources)
+                heard = frozenset(sources)
+                if self.mixed.get(name) != heard or name in self.recorder.active:
+                    # told again only when it changed (a greeting also sets what it hears)
+                    self.media.hears(name, heard)
+                    self.mixed[name] = heard
 
     def connect(self, dialog: Dialog, body: bytes) -> bool:
         """Point the leg's RTP at what the peer's SDP says; False if it is unacceptable."""
@@ -534,23 +547,21 @@ class Calls:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+    def spawn(self, work: Awaitable[Any]) -> asyncio.Future[Any]:
         """Run ``work`` in the background (failures are logged with a ref; stop cancels it)."""
         return self._spawn(work)
 
-    def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
-        async def run() -> None:
-            try:
-                await work
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("sip: call work failed ref=%s", new_ref())
-
-        task = asyncio.ensure_future(run())
+    def _spawn(self, work: Awaitable[Any]) -> asyncio.Future[Any]:
+        task = asyncio.ensure_future(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
         return task
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        """Background work ended: forget it; a failure is logged with a ref."""
+        self._tasks.discard(task)
+        if not task.cancelled() and (failure := task.exception()) is not None:
+            log.error("sip: call work failed ref=%s", new_ref(), exc_info=failure)
 
 
 def _click_to_dial(call: VoiceCall) -> bool:

@@ -30,6 +30,7 @@ class Deadlines:
         self._numbers = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for = math.inf
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop of the first timer
 
     def __len__(self) -> int:
         """Timers started and neither due nor stopped yet."""
@@ -37,7 +38,7 @@ class Deadlines:
 
     def start(self, delay: float, callback: Callable[[], None]) -> Deadline:
         """Call ``callback`` in ``delay`` seconds, unless stopped first."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop or self._bind()
         due = loop.time() + delay
         number = next(self._numbers)
         queue = self._queues.get(delay)
@@ -60,7 +61,12 @@ class Deadlines:
         self._queues.clear()
         if self._timer is not None:
             self._timer.cancel()
-        self._timer, self._armed_for = None, math.inf
+        self._timer, self._armed_for, self._loop = None, math.inf, None
+
+    def _bind(self) -> asyncio.AbstractEventLoop:
+        """The running loop, looked up once (each look-up is a system call on Linux)."""
+        self._loop = asyncio.get_running_loop()
+        return self._loop
 
     def _arm(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
         if self._timer is not None:
@@ -75,7 +81,7 @@ class Deadlines:
         stops its retransmission), and then that one does not run.
         """
         self._timer, self._armed_for = None, math.inf
-        loop = asyncio.get_running_loop()
+        loop = self._loop or self._bind()
         now = loop.time()
         while (head := self._earliest()) is not None and head[0] <= now:
             _, queue, number = head

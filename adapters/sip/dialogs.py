@@ -53,15 +53,17 @@ class Dialog:
     def request(self, stack: Stack, method: str, body: bytes = b"", **headers: str) -> Message:
         """A new request inside the dialog (its own branch, the next CSeq)."""
         self.local_cseq += 1
-        msg = Message(method=method, uri=self.remote_target)
-        msg.add("Via", stack.via(self.peer.transport))
-        msg.add("Max-Forwards", "70")
-        msg.add("From", f"{self.local_uri};tag={self.local_tag}")
         remote_tag = f";tag={self.remote_tag}" if self.remote_tag else ""
-        msg.add("To", f"{self.remote_uri}{remote_tag}")
-        msg.add("Call-ID", self.call_id)
-        msg.add("CSeq", f"{self.local_cseq} {method}")
-        msg.add("Contact", f"<sip:backline@{stack.host}:{stack.port}>")
+        msg = Message(method=method, uri=self.remote_target)
+        msg.headers += [  # the names as ``Message.add`` spells them
+            ("Via", stack.via(self.peer.transport)),
+            ("Max-Forwards", "70"),
+            ("From", f"{self.local_uri};tag={self.local_tag}"),
+            ("To", f"{self.remote_uri}{remote_tag}"),
+            ("Call-ID", self.call_id),
+            ("CSeq", f"{self.local_cseq} {method}"),
+            ("Contact", f"<sip:backline@{stack.host}:{stack.port}>"),
+        ]
         for name, value in headers.items():
             msg.add(name.replace("_", "-"), value)
         if body:
@@ -72,12 +74,14 @@ class Dialog:
     def ack(self, stack: Stack, cseq: int) -> Message:
         """The ACK for a 2xx to our INVITE (§13.2.2.4): a new branch, the INVITE's CSeq."""
         msg = Message(method="ACK", uri=self.remote_target)
-        msg.add("Via", f"SIP/2.0/{self.peer.transport} {stack.host}:{stack.port};branch={branch()}")
-        msg.add("Max-Forwards", "70")
-        msg.add("From", f"{self.local_uri};tag={self.local_tag}")
-        msg.add("To", f"{self.remote_uri};tag={self.remote_tag}")
-        msg.add("Call-ID", self.call_id)
-        msg.add("CSeq", f"{cseq} ACK")
+        msg.headers += [
+            ("Via", f"SIP/2.0/{self.peer.transport} {stack.host}:{stack.port};branch={branch()}"),
+            ("Max-Forwards", "70"),
+            ("From", f"{self.local_uri};tag={self.local_tag}"),
+            ("To", f"{self.remote_uri};tag={self.remote_tag}"),
+            ("Call-ID", self.call_id),
+            ("CSeq", f"{cseq} ACK"),
+        ]
         return msg
 
 

@@ -104,6 +104,7 @@ class Registrar:
     def __init__(self, digest: Digest) -> None:
         self.digest = digest
         self._bindings: dict[str, Binding] = {}
+        self._at: dict[tuple[str, int | None], str] | None = None  # by address; None: stale
 
     def register(self, request: Message, source: Source) -> tuple[Message, str | None]:
         """Answer a REGISTER; returns the response and the user whose binding changed."""
@@ -116,13 +117,13 @@ class Registrar:
         header = request.get("Expires")
         default = int(header) if header.isdigit() else MAX_EXPIRES
         if contacts == ["*"]:
-            self._bindings.pop(user, None)
+            self._forget(user)
             return self._ok(request, None), user
         for contact in contacts:
             wanted = params(contact).get("expires", str(default))
             seconds = min(int(wanted), MAX_EXPIRES) if wanted.isdigit() else default
             if seconds == 0:
-                self._bindings.pop(user, None)
+                self._forget(user)
                 continue
             if seconds < MIN_EXPIRES:
                 brief = response(request, 423)
@@ -133,6 +134,7 @@ class Registrar:
                 return response(request, 400, "malformed Contact"), None
             deadline = time.monotonic() + seconds
             self._bindings[user] = Binding(user, uri, source, deadline)
+            self._at = None
         return self._ok(request, self._bindings.get(user)), user
 
     def _ok(self, request: Message, binding: Binding | None) -> Message:
@@ -146,16 +148,30 @@ class Registrar:
         """The phone of ``user`` if registered and not expired."""
         found = self._bindings.get(user)
         if found is not None and found.expires < time.monotonic():
-            del self._bindings[user]
+            self._forget(user)
             return None
         return found
 
     def phone_at(self, source: Source) -> str | None:
-        """The user whose registered phone sends from ``source`` (its Contact or REGISTER)."""
-        for user, found in list(self._bindings.items()):
-            if source.hostport in (uri_host(found.contact), found.source.hostport):
-                return user if self.binding(user) is not None else None
-        return None
+        """The user whose registered phone sends from ``source`` (its Contact or REGISTER).
+
+        Asked for every INVITE from a trunk address: a look-up, not a pass over the phones.
+        """
+        user = self._by_address().get(source.hostport)
+        return user if user is not None and self.binding(user) is not None else None
+
+    def _by_address(self) -> dict[tuple[str, int | None], str]:
+        """Each binding's Contact and REGISTER source → its user (the first bound wins)."""
+        if self._at is None:
+            self._at = {}
+            for user, found in self._bindings.items():
+                self._at.setdefault(uri_host(found.contact), user)
+                self._at.setdefault(found.source.hostport, user)
+        return self._at
+
+    def _forget(self, user: str) -> None:
+        if self._bindings.pop(user, None) is not None:
+            self._at = None
 
     def registered(self) -> list[str]:
         """Users with a live binding."""

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from adapters.sip.dialogs import Dialog, outbound, target_of
 from adapters.sip.message import Message, address
 from adapters.sip.sdp import describe
+from bot.port import VoiceCall
 
 if TYPE_CHECKING:
     from adapters.sip.calls import Calls
@@ -32,7 +33,7 @@ class Ringing:
     dialog: Dialog
     member: str
     iid: str
-    task: asyncio.Task[None] | None = None
+    task: asyncio.Future[Any] | None = None
     cancelled: bool = False
     answered: bool = False  # the phone said 200: the member's accept is on its way
 
@@ -44,16 +45,16 @@ class Ringer:
         self.calls = calls
         self.ringing: dict[str, Ringing] = {}  # by member id
 
-    def ring(self, member: str, iid: str, *, offer: bool) -> None:
-        """Call ``member``'s registered phone for ``iid`` (``offer``: its 200 is their accept)."""
+    def ring(self, member: str, call: VoiceCall, *, offer: bool) -> None:
+        """Call ``member``'s registered phone for ``call`` (``offer``: its 200 is their accept)."""
         calls = self.calls
         handle = calls.port.handle_of(member)
         binding = calls.registrar.binding(handle) if handle else None
         if handle is None or binding is None:
             return  # not on a phone now: the offer rings on chat only
+        iid = call.iid
         log.info("sip: ringing @%s for %s", member, iid)
-        caller = calls.voice.call(iid)
-        name = caller.customer.split(":", 1)[1] if caller and caller.customer else "backline"
+        name = call.customer.split(":", 1)[1] if call.customer else "backline"
         dialog = outbound(
             calls.stack,
             binding.contact,

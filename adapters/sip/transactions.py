@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
+import os
 import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -39,14 +39,43 @@ class Timers:
     t4: float = 5.0
 
 
+class _Random:
+    """Cryptographically random hex digits, read from the OS a few kilobytes at a time.
+
+    Each call sets up a dozen tags, branches and Call-IDs; one ``os.urandom`` per id
+    would be a system call each.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._digits = ""
+        self._at = 0
+
+    def hex(self, digits: int) -> str:
+        """``digits`` new random hex digits (RFC 3261 §19.3: cryptographically random)."""
+        at = self._at
+        if at + digits > len(self._digits):
+            self._digits, at = os.urandom(self._size).hex(), 0
+        self._at = at + digits
+        return self._digits[at : at + digits]
+
+    def forget(self) -> None:
+        """Drop the digits read so far (a forked child must not repeat its parent's ids)."""
+        self._digits, self._at = "", 0
+
+
+_random = _Random()
+os.register_at_fork(after_in_child=_random.forget)
+
+
 def branch() -> str:
     """A new RFC 3261 branch (magic cookie first)."""
-    return "z9hG4bK" + secrets.token_hex(8)
+    return "z9hG4bK" + _random.hex(16)
 
 
 def tag() -> str:
     """A new From/To tag."""
-    return secrets.token_hex(6)
+    return _random.hex(12)
 
 
 class User(Protocol):
@@ -86,6 +115,7 @@ class ServerTransaction:
         self.last = msg
         self.stack.send(msg, self.source)
         if msg.status < 200:
+            self._cancel()  # an answer is out: no 100 Trying to send any more
             return
         self.done = True
         t = self.stack.timers
@@ -258,10 +288,11 @@ class Stack:
         self.counts = {"received": 0, "sent": 0, "malformed": 0, "dropped": 0, "overloaded": 0}
         self._tasks: set[asyncio.Task[None]] = set()
         self._warned: set[str] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # once started
 
     async def start(self, port: int, tcp_port: int | None = None) -> None:
         """Bind UDP ``port`` and TCP (the same number unless given); 0 picks a free pair."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         for attempt in range(20):
             transport, _ = await loop.create_datagram_endpoint(
                 lambda: self.udp, local_addr=(self.host, port)
@@ -290,6 +321,7 @@ class Stack:
         if self.udp.transport is not None:
             self.udp.transport.close()
         await self.tcp.stop()
+        self._loop = None
 
     def held(self) -> dict[str, int]:
         """Transactions and timers kept now: all zero once the last one's timers ran out."""
@@ -324,7 +356,7 @@ class Stack:
         provisional: Callable[[Message], None] | None = None,
     ) -> Awaitable[Message]:
         """Start a client transaction; awaits the final response (408 on timeout)."""
-        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Message] = self._running().create_future()
         tx = ClientTransaction(self, msg, to, future, provisional)
         self.clients[(msg.branch, msg.cseq[1])] = tx
         tx.start()
@@ -460,8 +492,12 @@ class Stack:
         if self.clients.get(key) is tx:
             del self.clients[key]
 
+    def _running(self) -> asyncio.AbstractEventLoop:
+        """The loop the stack was started on (looked up once: a system call on Linux)."""
+        return self._loop or asyncio.get_running_loop()
+
     def _spawn(self, work: Coroutine[object, object, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
+        task = self._running().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -78,7 +78,7 @@ class Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | bytes, int]) -> None:
         """Hand the datagram on (keep-alive CRLFs are ignored)."""
-        if data.strip(b"\r\n"):
+        if data and (data[0] not in b"\r\n" or data.strip(b"\r\n")):
             source = self._sources.get(addr)
             if source is None:
                 if len(self._sources) >= self._max_sources:

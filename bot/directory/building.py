@@ -1,14 +1,15 @@
 """Building the whole search index in a worker thread while the bot already answers.
 
-A first start of a large directory stores the members and answers; this thread then
-prepares every search entry, hands ``find`` an in-memory search of them (``MemoryScan``)
-and writes the index file (``bot.directory.index_file``) in one transaction on a
-connection of its own. The loop's commits go to the main database and never wait for it;
-the loop takes the index over once it is committed (``Directory``). Killed half way, the
-build commits nothing, and the next start builds it again.
+A first start of a large directory stores the members, then makes every search entry
+(an ``EntryTable``) and the in-memory search of them (``MemoryScan``) before it answers:
+``find`` searches that from the first command and never waits for this thread. The
+worker then writes the index file (``bot.directory.index_file``) in one transaction on
+a connection of its own; the loop's commits go to the main database and never wait for
+it. The loop takes the index over once it is committed (``Directory``). Killed half way,
+the build commits nothing, and the next start builds it again.
 
-Its steps run one after the other: on a busy two-core machine, overlapping the in-memory
-search's preparation with the index writes made the build slower, not faster.
+Once committed, the index file's write-ahead log (as large as the index) is checkpointed
+into the file and truncated.
 """
 
 from __future__ import annotations
@@ -19,33 +20,47 @@ import sqlite3
 import threading
 import time
 
-from bot.directory.index_file import attach, record_indexed
+from bot.directory.identities import Identities
+from bot.directory.index_file import SCHEMA, attach, record_indexed
 from bot.directory.model import DirectoryData
-from bot.directory.plan import Links, whole_index
 from bot.directory.quiet import collector_paused, switching_often
 from bot.directory.scan import MemoryScan
-from bot.directory.search import Entry, SearchIndex
+from bot.directory.search import SearchIndex
 from bot.directory.stored import Source
+from bot.directory.table import EntryTable, entry_table
 
 log = logging.getLogger("backline.directory")
 BUSY_MS = 60_000  # another build of the same file (a restart in the same process) may hold it
+CHECKPOINT_BUSY_MS = 1_000  # a reader of an older snapshot: the log is truncated another time
 
 
 class IndexBuild:
-    """One build of the whole index of ``data`` into the index file of ``database``."""
+    """One build of the whole index of ``table`` into the index file of ``database``.
 
-    def __init__(self, database: str, data: DirectoryData, links: Links, source: Source) -> None:
+    The entries and their in-memory search are made by the thread that stores the
+    directory, and the worker starts once that is committed: a worker running Python
+    for long stretches would hold up every row that thread writes meanwhile (each waits
+    out the interpreter's switch interval), and ``find`` never waits for the worker.
+    """
+
+    def __init__(self, database: str, table: EntryTable, source: Source) -> None:
         self.database = database
-        self.data = data
-        self.links = links
+        self.table: EntryTable | None = table
         self.source = source
-        self.rowids: dict[str, int] = {}
-        self.scan: MemoryScan | None = None
+        self.rowids = dict(zip(table.refs, table.rowids, strict=True))
+        self.scan = MemoryScan(table)
         self.error: Exception | None = None
         self.seconds = 0.0
-        self._prepared = threading.Event()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="directory-index", daemon=True)
+
+    @classmethod
+    def of(
+        cls, database: str, data: DirectoryData, identities: Identities, source: Source
+    ) -> IndexBuild:
+        """A build of every search entry of ``data``, its members as ``identities`` know them."""
+        with collector_paused():
+            return cls(database, entry_table(data, identities, source[1]), source)
 
     def start(self) -> None:
         """Start the worker."""
@@ -60,21 +75,13 @@ class IndexBuild:
         """Wait until the worker has finished; whether it has."""
         return self._done.wait(timeout)
 
-    def prepared(self) -> MemoryScan | None:
-        """The in-memory search of every entry, once the worker has made it (it waits)."""
-        self._prepared.wait()
-        return self.scan
-
     def _run(self) -> None:
         started = time.perf_counter()
         try:
             with collector_paused(), switching_often():
-                whole = whole_index(self.data, self.links, self.source[1])
-                self.rowids = {entry.ref: rowid for rowid, entry in whole.entries}
-                self.scan = MemoryScan(whole.entries)
-                self._prepared.set()
-                self._write(whole.entries)
-                del whole
+                if self.table is not None:
+                    self._write(self.table)
+                self.table = None
                 gc.freeze()  # what the build made is never walked once collecting again
             self.seconds = time.perf_counter() - started
             log.info(
@@ -86,23 +93,33 @@ class IndexBuild:
             self.error = exc
             log.warning("search index: build failed (%s); find answers from memory", exc)
         finally:
-            self._prepared.set()
             self._done.set()
 
-    def _write(self, entries: list[tuple[int, Entry]]) -> None:
+    def _write(self, table: EntryTable) -> None:
         """The whole index in one transaction on a connection of this thread's own."""
-        total = f"{len(entries):,}"
+        total = f"{len(table):,}"
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpointed once, below
             attach(conn, self.database)
             index = SearchIndex(conn)
             conn.execute("BEGIN IMMEDIATE")
             log.info("search index: building (0 of %s entries); find answers from memory", total)
-            index.write_entries(entries)
+            index.write_entries(table.rows(), table.key_rows())
             log.info("search index: building (%s of %s entries written, now words)", total, total)
             index.build_fts()
             record_indexed(conn, self.source)
             conn.execute("COMMIT")
+            conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
+            truncate_log(conn)
         finally:
             conn.close()
+
+
+def truncate_log(conn: sqlite3.Connection) -> None:
+    """Copy the index file's write-ahead log into it and empty the log (best effort)."""
+    try:
+        conn.execute(f"PRAGMA {SCHEMA}.wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error as exc:  # the next build or start checkpoints it
+        log.info("search index: log not truncated (%s)", exc)

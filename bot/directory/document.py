@@ -47,10 +47,10 @@ def digest(content: bytes) -> str:
 
 def read_document(text: str) -> Any:
     """The document's data, exactly as ``parse_source(text, ...).data`` would build it."""
-    prepared, objects = json_lines(text)
-    if objects:
+    prepared, runs = json_lines(text)
+    if runs:
         try:
-            return _read(prepared, objects)
+            return _read(prepared, runs)
         except (NeedsLines, _Misplaced):
             pass  # read it again as written: the errors, if any, are the file's own
     return _read(text, [])
@@ -61,9 +61,11 @@ class _Misplaced(Exception):
 
 
 STAND_IN = "!backline.json-line"
-_SAFE_LINE = re.compile(
-    r"[\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+_SAFE = (
+    r"[\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
+# A line of spaces, ``- `` and a JSON object, every character one YAML reads as JSON does.
+_JSON_LINE = re.compile(rf"^( *)- (\{{{_SAFE}*\}})$", re.MULTILINE)
 
 
 class _NotPlain(ValueError):
@@ -93,38 +95,61 @@ def _one_object(text: str) -> Any:
     return value
 
 
-def json_lines(text: str) -> tuple[str, list[Any]]:
-    """``text`` with each ``- {JSON}`` line that YAML reads alike replaced by a stand-in.
+def json_lines(text: str) -> tuple[str, list[list[Any]]]:
+    """``text`` with each run of ``- {JSON}`` lines that YAML reads alike made one stand-in.
 
-    The stand-in ``- !backline.json-line N`` names the Nth object of the list returned.
-    A line keeps its text when it has a backslash, a tab or control character, a line or
-    paragraph separator, a byte-order mark, a float or a duplicate key.
+    A run is consecutive such lines at one indentation: entries of one sequence, which
+    the YAML pass then reads as one scalar, not 100,000. The stand-in ``- !backline.json-line
+    N`` names the Nth run of objects returned. A line keeps its text when it has a
+    backslash, a tab or control character, a line or paragraph separator, a byte-order
+    mark, a float or a duplicate key.
     """
     if STAND_IN in text:
         return text, []
-    lines = text.split("\n")
-    objects: list[Any] = []
-    for number, line in enumerate(lines):
-        entry = line.lstrip(" ")
-        if not entry.startswith("- {") or not line.endswith("}") or not _SAFE_LINE.fullmatch(line):
+    runs: list[list[Any]] = []
+    pieces: list[str] = []
+    run: list[Any] = []
+    kept = start = end = 0  # text[kept:] is not in pieces yet; the run is text[start:end]
+    indent = ""
+    for line in _JSON_LINE.finditer(text):
+        value = _json_object(line.group(2))
+        if value is _NOT_TAKEN:
             continue
-        try:
-            value = _one_object(entry[2:])
-        except (ValueError, StopIteration):  # StopIteration: no JSON value at all
-            continue
-        lines[number] = f"{line[: len(line) - len(entry)]}- {STAND_IN} {len(objects)}"
-        objects.append(value)
-    return "\n".join(lines), objects
+        if run and (line.start() != end + 1 or line.group(1) != indent):
+            pieces += (text[kept:start], f"{indent}- {STAND_IN} {len(runs)}")
+            runs.append(run)
+            run, kept = [], end
+        if not run:
+            start, indent = line.start(), line.group(1)
+        run.append(value)
+        end = line.end()
+    if run:
+        pieces += (text[kept:start], f"{indent}- {STAND_IN} {len(runs)}")
+        runs.append(run)
+        kept = end
+    pieces.append(text[kept:])
+    return "".join(pieces), runs
 
 
-def _read(text: str, objects: list[Any]) -> Any:
+_NOT_TAKEN: Any = object()
+
+
+def _json_object(text: str) -> Any:
+    """The object of a ``- {JSON}`` line's JSON, if YAML reads it alike; else ``_NOT_TAKEN``."""
     try:
-        return _build(yaml.parse(text, Loader=_LOADER), objects)
+        return _one_object(text)
+    except (ValueError, StopIteration):  # StopIteration: no JSON value at all
+        return _NOT_TAKEN
+
+
+def _read(text: str, runs: list[list[Any]]) -> Any:
+    try:
+        return _build(yaml.parse(text, Loader=_LOADER), runs)
     except yaml.YAMLError as exc:
         raise NeedsLines(str(exc)) from exc
 
 
-def _build(events: Any, objects: list[Any]) -> Any:
+def _build(events: Any, runs: list[list[Any]]) -> Any:
     """One pass over the events with a stack of open collections (kept tight: 10⁶ events)."""
     stack: list[Any] = []  # open containers
     keys: list[Any] = []  # for each open mapping its pending key, _NO_KEY between pairs
@@ -134,11 +159,11 @@ def _build(events: Any, objects: list[Any]) -> Any:
     for event in events:
         kind = type(event)
         if kind is yaml.ScalarEvent:
-            if event.tag == STAND_IN and objects:
-                value = _stand_in(event, stack, objects, placed)
+            if event.tag == STAND_IN and runs:
+                _stand_in(event, stack, runs, placed)
                 placed += 1
-            else:
-                value = _scalar_or_key(event, stack, keys)
+                continue
+            value = _scalar_or_key(event, stack, keys)
             if value is _NO_KEY:
                 continue
         elif kind in _OPEN:
@@ -157,16 +182,16 @@ def _build(events: Any, objects: list[Any]) -> Any:
         else:
             stack[-1][keys[-1]] = value
             keys[-1] = _NO_KEY
-    if placed != len(objects):
-        raise _Misplaced(f"{len(objects) - placed} JSON lines were not read as values")
+    if placed != len(runs):
+        raise _Misplaced(f"{len(runs) - placed} runs of JSON lines were not read as values")
     return result
 
 
-def _stand_in(event: Any, stack: list[Any], objects: list[Any], n: int) -> Any:
-    """The object a stand-in names: only as the next sequence entry, in order."""
+def _stand_in(event: Any, stack: list[Any], runs: list[list[Any]], n: int) -> None:
+    """The objects a stand-in names, as the next entries of its sequence, in order."""
     if not stack or type(stack[-1]) is not list or event.value != str(n):
-        raise _Misplaced("a JSON line's stand-in out of place")
-    return objects[n]
+        raise _Misplaced("a stand-in of JSON lines out of place")
+    stack[-1].extend(runs[n])
 
 
 def _scalar_or_key(event: Any, stack: list[Any], keys: list[Any]) -> Any:

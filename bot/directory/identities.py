@@ -43,6 +43,11 @@ class Identities:
         """The member's handle on each platform."""
         return dict(self._handles.get(member_id, {}))
 
+    def handle_values(self, member_id: str) -> tuple[str, ...]:
+        """The member's handles, platform by platform as ``handles`` lists them."""
+        known = self._handles.get(member_id)
+        return tuple(known.values()) if known else ()
+
     def platforms(self, member_id: str) -> tuple[str, ...]:
         """Platforms the member is reachable on besides the console, sorted."""
         return tuple(sorted(self._handles.get(member_id, {})))

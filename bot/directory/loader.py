@@ -21,6 +21,7 @@ SECTIONS = {
 }
 TOP_KEYS = {"members", "mailboxes", *SECTIONS}
 ROLE_NAMES = ", ".join(r.value for r in Role)
+DEFAULT_ROLES = ("agent",)
 _ABSENT: Any = object()
 
 
@@ -147,7 +148,14 @@ class _Reader:
         members: dict[str, Member] = {}
         owners: dict[tuple[str, str], str] = {}
         allowed = {"id", "name", "roles", "handles", "voice"}
+        plain, agent = {"id", "name", "handles"}, self._role_set(DEFAULT_ROLES, ())
         for path, entry in self._entries(value, "members"):
+            ident, name = entry["id"], entry.get("name", entry["id"])
+            if plain.issuperset(entry) and isinstance(name, str) and name.strip():
+                # most members of a large file: an agent with a name and maybe handles
+                handles = self._handles(entry, path, owners) if "handles" in entry else {}
+                members[ident] = Member(ident, name, agent, handles)
+                continue
             self._unknown_keys(entry, path, allowed)
             roles = self._roles(entry, path)
             handles = self._handles(entry, path, owners)
@@ -166,7 +174,9 @@ class _Reader:
         return members
 
     def _roles(self, entry: dict[str, Any], path: KeyPath) -> frozenset[Role]:
-        names = self._strings(entry, path, "roles") or ("agent",)
+        return self._role_set(self._strings(entry, path, "roles") or DEFAULT_ROLES, path)
+
+    def _role_set(self, names: tuple[str, ...], path: KeyPath) -> frozenset[Role]:
         known = self.role_sets.get(names)
         if known is not None:
             return known

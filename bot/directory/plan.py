@@ -269,8 +269,9 @@ def _handles(handles: Mapping[str, str]) -> str:
     """``json.dumps(dict(handles))``, faster for handles with nothing to escape."""
     if not handles:
         return "{}"
-    if _VERBATIM.fullmatch("".join(itertools.chain.from_iterable(handles.items()))):
-        return "{" + ", ".join(f'"{k}": "{v}"' for k, v in handles.items()) + "}"
+    items = handles.items()
+    if _VERBATIM.fullmatch("".join(itertools.chain.from_iterable(items))):
+        return '{"' + '", "'.join(map('": "'.join, items)) + '"}'
     return json.dumps(dict(handles))
 
 

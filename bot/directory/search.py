@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -36,11 +36,18 @@ class Entry:
         A server part (``@chat.example.org``) is shared by thousands of members and would
         make every handle query scan them all; the full handle stays an exact-match key.
         """
-        return " ".join((self.name, *map(local_part, self.keys)))
+        return entry_words(self.name, self.keys)
+
+
+def entry_words(name: str, keys: tuple[str, ...]) -> str:
+    """The words of an entry with this name and these keys (``Entry.words``)."""
+    return " ".join((name, *map(local_part, keys)))
 
 
 def local_part(handle: str) -> str:
     """``bob`` for ``bob@localhost`` (XMPP) and ``@bob:localhost`` (Matrix)."""
+    if "@" not in handle:  # ids, Slack ids: most keys of a large directory
+        return handle
     if handle.startswith("@") and ":" in handle:
         return handle[1:].split(":", 1)[0]
     return handle.split("@", 1)[0] if "@" in handle[1:] else handle
@@ -117,7 +124,11 @@ UNINDEX = "INSERT INTO {fts}({fts}, rowid, words) VALUES ('delete', ?, ?)"
 INDEX = "INSERT INTO {fts}(rowid, words) VALUES (?, ?)"
 
 
-def key_rows(rowid: int, entry: Entry) -> list[tuple[str, int]]:
+EntryRow = tuple[int, str, str, str, str]  # rowid, ref, kind, name, words
+KeyRow = tuple[str, int]  # a lowercased exact-match key and its entry's rowid
+
+
+def key_rows(rowid: int, entry: Entry) -> list[KeyRow]:
     """The exact-match keys of one entry, lowercased."""
     return [(key.lower(), rowid) for key in (entry.name, *entry.keys)]
 
@@ -135,14 +146,23 @@ class SearchIndex:
 
     def rebuild(self, rows: Sequence[tuple[int, Entry]]) -> None:
         """Write the whole index at once, inside the caller's transaction."""
-        self.write_entries(rows)
+        self.write_whole(rows)
         self.build_fts()
 
-    def write_entries(self, rows: Sequence[tuple[int, Entry]]) -> None:
+    def write_whole(self, rows: Sequence[tuple[int, Entry]]) -> None:
+        """``write_entries`` of these entries, each at its rowid."""
+        self.write_entries(
+            ((n, e.ref, e.kind, e.name, e.words) for n, e in rows),
+            (k for n, e in rows for k in key_rows(n, e)),
+        )
+
+    def write_entries(self, entries: Iterable[EntryRow], keys: Iterable[KeyRow]) -> None:
         """Replace every entry and exact-match key; ``build_fts`` then indexes the words.
 
-        The keys' indexes are built after their rows, from sorted keys. ``rowids`` stays
-        as it is until the load that wrote them is swapped in (``Directory.swap``).
+        ``entries`` are ``(rowid, ref, kind, name, words)``, ``keys`` their lowercased
+        ``(key, rowid)``. The keys' indexes are built after their rows, from sorted keys.
+        ``rowids`` stays as it is until the load that wrote them is swapped in
+        (``Directory.swap``).
         """
         conn = self.conn
         for fts in FTS_TABLES:
@@ -151,8 +171,8 @@ class SearchIndex:
         for name in KEY_INDEXES:
             conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute("DELETE FROM entry_keys")
-        conn.executemany(INSERT_ENTRY, ((n, e.ref, e.kind, e.name, e.words) for n, e in rows))
-        conn.executemany(INSERT_KEYS, (k for n, e in rows for k in key_rows(n, e)))
+        conn.executemany(INSERT_ENTRY, entries)
+        conn.executemany(INSERT_KEYS, keys)
         for create in KEY_INDEXES.values():
             conn.execute(create)
 

@@ -101,37 +101,47 @@ class Directory:
         if self.unchanged(digest, index_groups):
             return
         self.wait_indexed()
+        source = (digest, index_groups)
+        build = None
         with self.store.transaction():
             if self.synced:
                 plan = self.plan(data, index_groups=index_groups, digest=digest, bulk=True)
                 run_all(self.store.conn, plan.steps)
                 if plan.rebuild is not None:
                     self.index.rebuild(plan.rebuild)
+            elif self._in_background(data):
+                plan, build = self._load_for_build(data, source)
             else:
-                plan = self._load_whole(data, (digest, index_groups))
+                plan = self._load_whole(data, source)
             settle = not self.synced
             self.swap(plan)
             if settle:
                 self._settle_presence()
-        if not plan.indexed:
-            self._start_build()
+        if build is not None:  # committed: the worker writes the index beside the loop
+            self._build = build
+            build.start()
+
+    def _load_for_build(self, data: DirectoryData, source: Source) -> tuple[Plan, IndexBuild]:
+        """Write ``data`` against the store, all but the index; the plan and its build.
+
+        The build (``IndexBuild``) holds every search entry and their in-memory search,
+        made here so that ``find`` never waits for the worker that writes them.
+        """
+        before, links = self.before(), self.links()
+        plan = plan_load(before, data, source, links, self.clock.now(), bulk=True, index=False)
+        run_all(self.store.conn, plan.steps)
+        record_indexed(self.store.conn, None)  # the index no longer matches the tables
+        return plan, IndexBuild.of(self.store.path, data, plan.identities, source)
 
     def _load_whole(self, data: DirectoryData, source: Source) -> Plan:
         """Write ``data`` against the store, the index whole; the plan, for ``swap``.
 
-        A large directory leaves its index to a worker, started once this load is
-        committed. Otherwise the index's entries are written first; while FTS5 indexes
-        their words (C code that lets Python threads run), this thread plans the other
-        tables' rows.
+        The index's entries are written first; while FTS5 indexes their words (C code
+        that lets Python threads run), this thread plans the other tables' rows.
         """
         before, links = self.before(), self.links()
-        if self._in_background(data):
-            plan = plan_load(before, data, source, links, self.clock.now(), bulk=True, index=False)
-            run_all(self.store.conn, plan.steps)
-            record_indexed(self.store.conn, None)  # the index no longer matches the tables
-            return plan
         whole = whole_index(data, links, source[1])
-        self.index.write_entries(whole.entries)
+        self.index.write_whole(whole.entries)
         with ThreadPoolExecutor(1, thread_name_prefix="directory-fts") as worker:
             indexed = worker.submit(self.index.build_fts)
             try:
@@ -160,7 +170,8 @@ class Directory:
         self.index.rowids = {entry.ref: rowid for rowid, entry in whole.entries}
 
     def _start_build(self) -> None:
-        self._build = IndexBuild(self.store.path, self.data, self.links(), self._source)
+        """Have a worker build the index; return once ``find`` can search it in memory."""
+        self._build = IndexBuild.of(self.store.path, self.data, self.identities, self._source)
         self._build.start()
 
     @property
@@ -198,10 +209,7 @@ class Directory:
         """Where search looks now: the index, or memory while the index is built."""
         self._take_over()
         if self._build is not None:
-            scan = self._build.prepared()
-            if scan is not None:
-                return scan
-            self.wait_indexed()  # preparing it failed: nothing to search but the index
+            return self._build.scan
         return self._scan or self.index
 
     def source(self) -> Source:
@@ -383,7 +391,7 @@ class Directory:
             return
         # The build indexes the member as linked before: written once it is done.
         self._relinked.waiting.add(member_id)
-        scan = self._build.prepared() if self._build is not None else self._scan
+        scan = self._build.scan if self._build is not None else self._scan
         if scan is not None:
             scan.replace(entry)
 

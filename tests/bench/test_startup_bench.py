@@ -27,9 +27,10 @@ def output() -> str:
 def test_start_up_and_its_baseline_are_printed_with_their_ratio_ops_2(output: str) -> None:
     """The figures are numbers; the index was the worker's; the baseline wrote the same rows."""
     assert re.search(rf"^directory: 2,008 members, {NUMBER} MB file; {NUMBER} rows", output, re.M)
-    assert re.search(rf"^first start-up: ready to answer {NUMBER} s$", output, re.M), output
+    runs = rf"\(runs: {NUMBER}, {NUMBER}"
+    assert re.search(rf"^first start-up: ready to answer {NUMBER} s {runs}\)$", output, re.M)
     assert re.search(
-        rf"^first start-up: fully indexed {NUMBER} s \(index written by a worker, after\)$",
+        rf"^first start-up: fully indexed {NUMBER} s {runs}; index written by a worker, after\)$",
         output,
         re.M,
     ), output
@@ -41,11 +42,13 @@ def test_start_up_and_its_baseline_are_printed_with_their_ratio_ops_2(output: st
     ), output
     for label in ("ready to answer", "fully indexed / baseline"):
         assert re.search(rf"^{label} {NUMBER}(\u00d7| s) \(target < 1e\+09", output, re.M), label
-    assert "verdict: PASS (3 of 3 targets met)" in output
+    assert re.search(rf"^index file's write-ahead log .*: {NUMBER} MB$", output, re.M), output
+    assert "index log left 0.0 MB (target < 1 MB): PASS" in output
+    assert "verdict: PASS (4 of 4 targets met)" in output
 
 
 def test_an_impossible_target_fails_the_run_ops_2() -> None:
     """A start-up target no run can meet exits 1 and names it."""
     out = run_bench("startup", *SMALL, "--startup-s", IMPOSSIBLE, "--ratio", GENEROUS, expect=1)
     assert re.search(r"^ready to answer .* \(target < 0 s\): FAIL$", out, re.M), out
-    assert "verdict: FAIL (1 of 3 missed: ready to answer)" in out
+    assert "verdict: FAIL (1 of 4 missed: ready to answer)" in out

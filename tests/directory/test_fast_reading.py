@@ -99,6 +99,24 @@ def test_a_json_line_reads_as_yaml_reads_it(line: str) -> None:
     assert read_document(text) == expected
 
 
+RUNS = [
+    'a:\n  - {"id": "x"}\n  - {"id": "y"}\nb:\n  - {"id": "z"}\n',
+    'a:\n  - {"id": "x"}\n  - id: plain\n  - {"id": "y"}\n',
+    'a:\n  - {"id": "x"}\n  - - {"id": "n"}\n    - {"id": "m"}\n  - {"id": "y"}\n',
+    'a:\n- {"id": "x"}\n- {"id": "y"}\nb: [1]\n',
+    'a:\n  - {"id": "x"}\n\n  - {"id": "y"}\n  # note\n  - {"id": "z"}\n',
+    'note: |\n  - {"id": "x"}\n  - {"id": "y"}\nb:\n  - {"id": "z"}\n',
+    'a:\n  - {"id": "x"}\n  - {"id": 1.5}\n  - {"id": "y"}\n  - {"id": "w"}\n',
+    'a:\n  - b:\n    - {"id": "x"}\n    - {"id": "y"}\n  - {"id": "z"}\n',
+]
+
+
+@pytest.mark.parametrize("text", RUNS)
+def test_runs_of_json_lines_read_as_yaml_reads_them(text: str) -> None:
+    """Consecutive JSON lines at one indentation are read at once, as their sequence's."""
+    assert read_document(text) == parse_source(text, "f").data
+
+
 def test_a_json_line_inside_a_block_scalar_stays_text() -> None:
     """A stand-in that is not read as a value makes the reader read the file as written."""
     text = 'notes: |\n  - {"id": "ann"}\nmembers:\n  - {"id": "bo"}\n'

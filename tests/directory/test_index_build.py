@@ -23,10 +23,13 @@ from bot.clock import FakeClock
 from bot.core import Core
 from bot.directory import service
 from bot.directory.index_file import attach, indexed_source
+from bot.directory.loader import load_directory
 from bot.directory.ordering import spaced
+from bot.directory.plan import whole_index
 from bot.directory.scan import MemoryScan
-from bot.directory.search import Entry, SearchIndex
+from bot.directory.search import Entry, SearchIndex, key_rows
 from bot.directory.stored import stored_source
+from bot.directory.table import entry_table, table_of
 from bot.events import Command
 from tests.directory.generated import generated_rules, write_directory
 
@@ -45,6 +48,7 @@ NAMES = [
     ("Mary Ann Lee", {"matrix": "@maryann:example.org"}),
     ("Ann Marie", {}),
     ("Müller Björn", {"xmpp": "bjoern@chat.example.org"}),
+    ("Nul Handle", {"slack": "UNUL\x00LINKED", "xmpp": "ctl\x01jid@chat.example.org"}),
 ]
 QUERIES = [
     "jose",
@@ -111,12 +115,27 @@ def test_memory_finds_every_tier_as_the_index_does_dir_1() -> None:
     attach(conn, ":memory:")
     index = SearchIndex(conn)
     index.rebuild(rows)
-    scan = MemoryScan(rows)
-    for text in QUERIES + [e.name for _, e in rows] + [k for _, e in rows for k in e.keys]:
+    scan = MemoryScan(table_of([entry for _, entry in rows]))
+    texts = QUERIES + [e.name for _, e in rows] + [k for _, e in rows for k in e.keys]
+    for text in (t for t in texts if "\x00" not in t):  # a linked handle may hold a NUL
         for tier in ("exact", "prefix", "contains"):
             expected = getattr(index, tier)(text, 50)
             assert getattr(scan, tier)(text, 50) == expected, (tier, text)
             assert getattr(scan, tier)(text, 3) == expected[:3], (tier, text)
+
+
+def test_the_entry_table_holds_what_a_whole_index_of_entries_holds_dir_1() -> None:
+    """DIR-1: the columns made in bulk are the entries, rowids and keys made one by one."""
+    made = [entry for _, entry in entries()]
+    table = table_of(made[::-1])
+    assert table.entries() == spaced(made)
+    assert list(table.key_rows()) == [k for n, e in spaced(made) for k in key_rows(n, e)]
+    assert [row[4] for row in table.rows()] == [e.words for _, e in spaced(made)]
+    data = load_directory(ROOT / "rules" / "directory.yaml")
+    links = [("xmpp", "bob2@chat.example.org", "bob"), ("slack", "UNEW", "chen")]
+    for groups in (True, False):
+        whole = whole_index(data, links, groups)
+        assert entry_table(data, whole.identities, groups).entries() == whole.entries
 
 
 @pytest.fixture

@@ -152,9 +152,7 @@ def with_whom(ix: Interaction, me: str) -> str:
 async def history(core: Core, turn: Turn) -> str:
     """Every event of an interaction, oldest first (INT-5)."""
     iid = turn.args[0].lower()
-    core.store.flush()
-    rows = core.store.conn.execute("SELECT 1 FROM interactions WHERE id = ?", (iid,)).fetchone()
-    if rows is None:
+    if not core.engine.records.exists(iid):
         raise CommandError(f"There is no interaction {iid}.")
     events = core.store.events(subject=iid)
     was_party = any(e.data.get("who") == turn.me.ref for e in events)

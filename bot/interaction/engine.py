@@ -247,10 +247,12 @@ class Engine:
 
     def create(self, kind: str, **fields: object) -> Interaction:
         """A new interaction in its machine's initial state."""
-        ix = Interaction(self.records.next_id(), kind, self.core.clock.now(), self, **fields)  # type: ignore[arg-type]
+        now = self.core.clock.now()
+        ix = Interaction(self.records.next_id(), kind, now, self, **fields)  # type: ignore[arg-type]
         self.machines[kind].add_model(ix)
         self.live[ix.id] = ix
         self._index(ix)
+        self.records.save(ix, now)  # its id is taken for good once this commits
         self.event(
             ix,
             "created",

@@ -9,14 +9,31 @@ from bot.interaction.model import Interaction, Journal, Offer, Party, PartyRole
 from bot.storage import Store, jsontext
 
 _SAVE_LIVE = (
-    "INSERT INTO interactions (id, kind, state, owner, parent, created, updated, data, closed)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
-    " owner = excluded.owner, updated = excluded.updated, data = excluded.data"
+    "INSERT INTO interactions"
+    " (seq, id, kind, state, owner, parent, created, updated, data, closed)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(seq) DO UPDATE SET"
+    " state = excluded.state, owner = excluded.owner, updated = excluded.updated,"
+    " data = excluded.data"
 )
 """A live row's update never names ``closed``, so its entry in the live index stays put."""
 _SAVE_CLOSED = f"{_SAVE_LIVE}, closed = excluded.closed"
 
 PartyRow = tuple[str, str, str, int, float, int, int, str | None]
+
+
+MAX_DIGITS = 18
+"""Longer numbers are no id of ours (and no SQLite integer)."""
+
+
+def seq_of(iid: str) -> int:
+    """The number in an id (``i42`` → 42), the row's key; -1 (no row's) for anything else.
+
+    Rows are so stored in creation order, and a new one goes at the end.
+    """
+    number = iid[1:]
+    if iid[:1] != "i" or not number.isdigit() or not number.isascii() or len(number) > MAX_DIGITS:
+        return -1
+    return int(number)
 
 
 class Records:
@@ -34,20 +51,25 @@ class Records:
         self._dirty: dict[str, tuple[Interaction, float]] = {}
         self._written: dict[str, tuple[PartyRow, ...]] = {}  # parties as committed, per live id
         self._flushed: dict[str, tuple[PartyRow, ...] | None] = {}  # ... as this transaction wrote
+        self._fresh: set[str] = set()  # ids handed out and not yet written: no parties stored
+        self._last: int | None = None  # the number of the newest id handed out; None: ask
         # agents someone may follow: every agent with a subscription, and perhaps a few whose
         # subscription went (or was rolled back); the others take new work without a query
-        self._fresh: set[str] = set()  # ids handed out and not yet written: no parties stored
         self._followed = {
             agent for (agent,) in self.conn.execute("SELECT agent FROM subscriptions")
         }
 
     def next_id(self) -> str:
-        """A new short id: ``i1``, ``i2``, ..."""
-        (value,) = self.conn.execute(
-            "INSERT INTO counters (name, value) VALUES ('interaction', 1)"
-            " ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value"
-        ).fetchone()
-        iid = f"i{value}"
+        """A new short id: ``i1``, ``i2``, ... one more than the newest stored or handed out.
+
+        Every id handed out is stored by the commit that made it (``Engine.create`` saves
+        at once), so after a restart or a rollback the newest row tells where to go on.
+        """
+        if self._last is None:
+            (last,) = self.conn.execute("SELECT coalesce(max(seq), 0) FROM interactions").fetchone()
+            self._last = int(last)
+        self._last += 1
+        iid = f"i{self._last}"
         self._fresh.add(iid)
         return iid
 
@@ -81,6 +103,7 @@ class Records:
             self._written.pop(iid, None)
         self._dirty.clear()
         self._flushed.clear()
+        self._last = None  # ids handed out inside it were not stored: they are given again
 
     def _write(self, ix: Interaction, now: float) -> None:
         data = {
@@ -95,6 +118,7 @@ class Records:
         self.conn.execute(
             _SAVE_LIVE if ix.live else _SAVE_CLOSED,
             (
+                seq_of(ix.id),
                 ix.id,
                 ix.kind,
                 ix.state,
@@ -139,19 +163,26 @@ class Records:
                 changed,
             )
 
+    def exists(self, iid: str) -> bool:
+        """Whether ``iid`` names a stored interaction, live or closed."""
+        self.store.flush()
+        seq = seq_of(iid)
+        found = self.conn.execute("SELECT 1 FROM interactions WHERE seq = ?", (seq,)).fetchone()
+        return found is not None
+
     def load_one(self, journal: Journal, iid: str) -> Interaction | None:
         """One interaction, live or closed, as stored."""
-        found = self._load(journal, "i.id = ?", [iid])
+        found = self._load(journal, "i.seq = ?", [seq_of(iid)])
         return found[0] if found else None
 
     def load_live(self, journal: Journal, only: set[str] | None = None) -> list[Interaction]:
         """Interactions not yet closed (all, or those in ``only``), with parties, oldest first."""
-        where, params = "i.closed = 0", list(only or ())
+        where, params = "i.closed = 0", [seq_of(iid) for iid in only or ()]
         if only is not None:
-            where += f" AND i.id IN ({', '.join('?' * len(params))})" if params else " AND 0"
+            where += f" AND i.seq IN ({', '.join('?' * len(params))})" if params else " AND 0"
         return self._load(journal, where, params)
 
-    def _load(self, journal: Journal, where: str, params: list[str]) -> list[Interaction]:
+    def _load(self, journal: Journal, where: str, params: list[int]) -> list[Interaction]:
         self.store.flush()
         parties: dict[str, dict[str, Party]] = {}
         for iid, name, role, connected, joined, muted, done, about in self.conn.execute(
@@ -167,7 +198,7 @@ class Records:
         out = []
         for iid, kind, state, owner, parent, created, data in self.conn.execute(
             "SELECT i.id, i.kind, i.state, i.owner, i.parent, i.created, i.data"
-            f" FROM interactions i WHERE {where} ORDER BY i.created, length(i.id), i.id",
+            f" FROM interactions i WHERE {where} ORDER BY i.created, i.seq",
             params,
         ):
             row = (iid, kind, state, owner, parent, created)

@@ -297,3 +297,26 @@ def _pages_a_command_touches(db: Database) -> None:
         "CREATE INDEX events_subject ON events(subject, id)"
         " WHERE kind NOT IN ('command', 'presence', 'refused')"
     )
+
+
+@MIGRATIONS(name="0011_interactions_in_creation_order")
+def _interactions_in_creation_order(db: Database) -> None:
+    # Interactions are keyed by the number in their id (i42 → 42): a new one goes at the
+    # end of the table instead of between i4 and i5 (where the text i42 sorts), which split
+    # a full page on most arrivals; the newest row also gives the next id, so no counter
+    # row is written per arrival.
+    db.execute("DROP INDEX interactions_live")
+    db.execute("ALTER TABLE interactions RENAME TO interactions_old")
+    db.execute(
+        """CREATE TABLE interactions (
+            seq INTEGER PRIMARY KEY, id TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,
+            owner TEXT, parent TEXT, created REAL NOT NULL, updated REAL NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}', closed INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        "INSERT INTO interactions SELECT CAST(substr(id, 2) AS INTEGER), id, kind, state,"
+        " owner, parent, created, updated, data, closed FROM interactions_old"
+    )
+    db.execute("DROP TABLE interactions_old")
+    db.execute("CREATE INDEX interactions_live ON interactions(seq) WHERE closed = 0")

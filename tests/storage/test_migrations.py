@@ -36,6 +36,7 @@ ADDS = {
     "0008_addresses": {"addresses"},
     "0009_fewer_pages_per_commit": set(),
     "0010_pages_a_command_touches": set(),
+    "0011_interactions_in_creation_order": set(),
 }
 
 
@@ -222,6 +223,41 @@ def test_focus_recents_and_the_live_flag_survive_the_upgrade_ops_2(tmp_path: Pat
         assert [e.kind for e in store.events(subject="@alice", kind="command")] == ["command"]
         sql = f"EXPLAIN QUERY PLAN SELECT id FROM events WHERE subject = 'i1' AND {BY_SUBJECT}"
         assert "events_subject" in " ".join(str(row[3]) for row in conn.execute(sql))
+    finally:
+        store.close()
+
+
+def test_interactions_are_kept_in_creation_order_and_ids_go_on_ops_2(tmp_path: Path) -> None:
+    """OPS-2: 0011 keys every interaction by the number in its id; the next id is one more
+    than the newest (i10 after i9, though "i9" sorts after "i10" as text), also after a
+    restart and after a rolled-back creation."""
+    path = tmp_path / "old.db"
+    old = Database(path)
+    MIGRATIONS.apply(old, stop_before="0011_interactions_in_creation_order")
+    for n in (1, 9, 2):
+        old.execute(
+            "INSERT INTO interactions (id, kind, state, owner, parent, created, updated, data)"
+            " VALUES (?, 'chat', 'active', 'alice', NULL, ?, ?, ?)",
+            [f"i{n}", float(n), float(n), STORED_DATA],
+        )
+    old.conn.commit()
+    old.close()
+
+    store = Store(path)
+    try:
+        rows = store.conn.execute("SELECT seq, id FROM interactions ORDER BY rowid").fetchall()
+        assert rows == [(1, "i1"), (2, "i2"), (9, "i9")]
+        records = Records(store)
+        assert [ix.id for ix in records.load_live(_Journal())] == ["i1", "i2", "i9"]
+        assert records.exists("i9") and not records.exists("i3") and not records.exists("x9")
+        assert not records.exists("i" + "9" * 5000)  # no id of ours, and no SQLite integer
+        with store.transaction():
+            assert records.next_id() == "i10"
+        with pytest.raises(RuntimeError), store.transaction():
+            assert records.next_id() == "i11"
+            raise RuntimeError("rolled back")
+        records.discard()  # what the store does on a rollback (a Deferred)
+        assert records.next_id() == "i10"  # i10 was never stored
     finally:
         store.close()
 

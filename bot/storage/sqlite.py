@@ -224,6 +224,9 @@ class _Transaction:
             store.flush()
             conn.execute(f"SAVEPOINT {self.savepoint}")
         else:
+            checkpointer = store.checkpointer
+            if checkpointer is not None and checkpointer.wanted:
+                checkpointer.catch_up(conn)
             conn.execute("BEGIN")
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from bot.storage import Store
+from bot.storage.checkpoint import Checkpointer
 
 
 def test_commits_leave_checkpoints_to_the_checkpoint_thread_ops_2(tmp_path: Path) -> None:
@@ -27,5 +28,31 @@ def test_commits_leave_checkpoints_to_the_checkpoint_thread_ops_2(tmp_path: Path
     reopened = Store(path)
     try:
         assert len(reopened.events(kind="bench")) == 400
+    finally:
+        reopened.close()
+
+
+def test_the_log_starts_over_under_steady_writes_ops_2(tmp_path: Path) -> None:
+    """Writes that never pause still let the log restart, so it stays a few pages long.
+
+    Without the writer's catch-up, each pass of the thread is overtaken by new frames and
+    the log (and its file) grows by every page ever written: 6,000 frames (24 MB) here.
+    """
+    path = tmp_path / "backline.db"
+    store = Store(path)
+    assert store.checkpointer is not None
+    store.checkpointer.stop()
+    store.checkpointer = Checkpointer(str(path), every=0.01, restart_frames=64)
+    wal = Path(f"{path}-wal")
+    try:
+        for n in range(3000):
+            with store.transaction():
+                store.append_event(float(n), "bench", data={"pad": "x" * 3000})
+        assert wal.stat().st_size < 6 * 1024 * 1024
+    finally:
+        store.close()
+    reopened = Store(path)
+    try:
+        assert len(reopened.events(kind="bench")) == 3000
     finally:
         reopened.close()

@@ -255,9 +255,7 @@ class Consults:
         self.engine.set_focus(me, im.id)
         self.engine.core.directory.contacts.record_contact(me, found.ref)
         if text:
-            self.engine.event(
-                im, "said", {"who": f"@{me}", "text": text, "private": True}, actor=me
-            )
+            self.engine.talk.said(im, f"@{me}", text, private=True, actor=me)
         # Auto-accept skips the invitation, not availability: a logged-off member is not there.
         if (
             policy.auto_accept

@@ -51,9 +51,7 @@ class Customers:
         ix = self.engine.create(kind, customer=name, target=found.ref, case=data)
         self.engine.join(ix, f"customer:{name}", PartyRole.CUSTOMER)
         if text and kind == "chat":
-            self.engine.event(
-                ix, "said", {"who": f"customer:{name}", "text": text, "private": False}
-            )
+            self.engine.talk.said(ix, f"customer:{name}", text, private=False)
         self.engine.notify("interaction.created", ix)
         await self.engine.core.settle()  # creation triggers (a greeting) act before routing
         note = await self.engine.offers.start(ix, "route", found, None)
@@ -77,9 +75,7 @@ class Customers:
         """The customer writes (or speaks) in their interaction."""
         ix = self._mine(name)
         if ix.state in ("queued", "offered"):
-            self.engine.event(
-                ix, "said", {"who": f"customer:{name}", "text": text, "private": False}
-            )
+            self.engine.talk.said(ix, f"customer:{name}", text, private=False)
             self.engine.save(ix)
             return ix
         await self.engine.talk.say(ix, f"customer:{name}", text)

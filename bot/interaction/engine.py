@@ -249,6 +249,7 @@ class Engine:
         """A new interaction in its machine's initial state."""
         now = self.core.clock.now()
         ix = Interaction(self.records.next_id(), kind, now, self, **fields)  # type: ignore[arg-type]
+        ix.transcript = ()  # nothing said yet: kept from the first line (Talk.said)
         self.machines[kind].add_model(ix)
         self.live[ix.id] = ix
         self._index(ix)

@@ -113,6 +113,9 @@ class Interaction:
     disposition: str | None = None
     state: str = ""
     machine: InteractionMachine | None = field(default=None, init=False, repr=False)
+    transcript: tuple[str, ...] | None = field(default=None, init=False, repr=False)
+    """What a customer could see said so far, while it is short (``bot.interaction.talk``);
+    None: read from the log when asked."""
 
     async def trigger(self, name: str) -> bool:
         """Fire the machine trigger ``name``; ``MachineError`` once out of its machine."""

@@ -55,10 +55,8 @@ class Talk:
         if "talk" not in self.engine.specs[ix.kind].triggers(ix.state):
             raise CommandError(self.engine.impossible(ix, "talk in"))
         private = ix.kind in INTERNAL_KINDS or speaker.role is PartyRole.COACH
-        said = {"who": who, "text": text, "private": private}
-        if speaker.muted:  # nobody heard it: later joiners do not read it either (CNF-2)
-            said["muted"] = True
-        self.engine.event(ix, "said", said, actor=who)
+        # muted: nobody heard it, so later joiners do not read it either (CNF-2)
+        self.said(ix, who, text, private=private, muted=speaker.muted, actor=who)
         heard = self.hearers(ix, speaker)
         for party in heard:
             self.engine.tell(party.who, self.render(ix, speaker, party, text), ix, private=private)
@@ -72,10 +70,59 @@ class Talk:
             return f"(whisper) {speaker.who}: {text}"
         return f"{self.name(speaker.who)}: {text}"
 
-    def transcript(self, ix: Interaction) -> list[str]:
-        """What was said in ``ix`` that a customer could see: never private content."""
-        lines = []
-        for event in self.engine.core.store.events(subject=ix.id, kind="said"):
-            if not event.data.get("private") and not event.data.get("muted"):
-                lines.append(f"{self.name(str(event.data['who']))}: {event.data['text']}")
+    def said(
+        self,
+        ix: Interaction,
+        who: str,
+        text: str,
+        *,
+        private: bool,
+        muted: bool = False,
+        actor: str | None = None,
+    ) -> None:
+        """Log a line said in ``ix``; the transcript kept with it follows."""
+        data: dict[str, object] = {"who": who, "text": text, "private": private}
+        if muted:
+            data["muted"] = True
+        self.engine.event(ix, "said", data, actor=actor)
+        if private or muted or ix.transcript is None:
+            return
+        line = self.line(who, text)
+        kept = len(ix.transcript) < KEPT_LINES and len(line) <= KEPT_LINE_CHARS
+        ix.transcript = (*ix.transcript, line) if kept else None
+
+    def line(self, who: str, text: str) -> str:
+        """One line of a transcript."""
+        return f"{self.name(who)}: {text}"
+
+    def transcript(self, ix: Interaction) -> tuple[str, ...]:
+        """What was said in ``ix`` that a customer could see: never private content.
+
+        Kept with the interaction while it is short; a long one, or one restored after a
+        restart, is read from the log (a rolled-back command's interaction is restored).
+        """
+        if ix.transcript is not None:
+            return ix.transcript
+        lines = self.logged_transcript(ix)
+        if _short(lines):
+            ix.transcript = lines
         return lines
+
+    def logged_transcript(self, ix: Interaction) -> tuple[str, ...]:
+        """The transcript as the log has it."""
+        return tuple(
+            self.line(str(event.data["who"]), str(event.data["text"]))
+            for event in self.engine.core.store.events(subject=ix.id, kind="said")
+            if not event.data.get("private") and not event.data.get("muted")
+        )
+
+
+KEPT_LINES = 64
+KEPT_LINE_CHARS = 1_000
+"""A transcript kept in memory: at most 64 lines of at most 1,000 characters (64 KB at most
+per live interaction; a chat's first lines are a few hundred bytes)."""
+
+
+def _short(lines: tuple[str, ...]) -> bool:
+    """Whether a transcript is kept in memory: a few lines, none of them long."""
+    return len(lines) <= KEPT_LINES and all(len(line) <= KEPT_LINE_CHARS for line in lines)

@@ -682,6 +682,14 @@ class InteractionsMachine(RuleBasedStateMachine):
             assert len(legs) <= 1, (member, legs)
 
     @invariant()
+    def kept_transcripts_are_the_logs(self) -> None:
+        """(j) CON-3, CNF-2: a transcript kept with a live interaction is the log's."""
+        talk = self.core.engine.talk
+        for ix in self.core.engine.live.values():
+            if ix.transcript is not None:
+                assert ix.transcript == talk.logged_transcript(ix), ix.id
+
+    @invariant()
     def busy_is_derived(self) -> None:
         """(f) DIR-2: the busy flag is what the member's interactions make it."""
         engine = self.core.engine
@@ -692,7 +700,7 @@ class InteractionsMachine(RuleBasedStateMachine):
 
 
 def test_random_command_sequences_keep_the_invariants() -> None:
-    """INT-1, INT-4, CON-2, SUP-2, GRP-2, OPS-2: invariants (a)-(i) after every step, over
+    """INT-1, INT-4, CON-2, SUP-2, GRP-2, OPS-2: invariants (a)-(j) after every step, over
     at least 5,000 steps (125 runs of 40)."""
     run_state_machine_as_test(
         InteractionsMachine,

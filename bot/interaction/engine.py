@@ -176,11 +176,11 @@ class Engine:
     def event(
         self, ix: Interaction, kind: str, data: dict[str, object], actor: str | None = None
     ) -> None:
-        """Append an event about ``ix`` to the log."""
+        """Append an event about ``ix`` to the log; its row keeps where (``Interaction.events``)."""
         self.touched.add(ix.id)
-        self.core.store.append_event(
-            self.core.clock.now(), kind, actor=actor, subject=ix.id, data=data
-        )
+        now = self.core.clock.now()
+        ix.logged(self.core.store.append_event(now, kind, actor=actor, subject=ix.id, data=data))
+        self.records.save(ix, now)
 
     def notify(self, name: str, ix: Interaction) -> None:
         """Tell listeners (the trigger rules) that ``name`` happened to ``ix``."""

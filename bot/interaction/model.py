@@ -7,6 +7,7 @@ Tens of thousands are live at once, so each is small: slotted classes (no per-ob
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 from transitions import MachineError
 
 from bot.interaction.machines import TERMINAL, InteractionMachine
+
+_EVENT_ID = struct.Struct("=q")  # native order, as memoryview.cast reads it back
 
 
 class PartyRole(StrEnum):
@@ -113,9 +116,21 @@ class Interaction:
     disposition: str | None = None
     state: str = ""
     machine: InteractionMachine | None = field(default=None, init=False, repr=False)
+    events: bytes = field(default=b"", repr=False)
+    """The ids of its events in the log, oldest first, as 8-byte integers (``event_ids``;
+    the log has no index by subject). Bytes refer to nothing: the collector never tracks
+    them, and an interaction stays one tracked object."""
     transcript: tuple[str, ...] | None = field(default=None, init=False, repr=False)
     """What a customer could see said so far, while it is short (``bot.interaction.talk``);
     None: read from the log when asked."""
+
+    def logged(self, event_id: int) -> None:
+        """Its event ``event_id`` was appended to the log."""
+        self.events += _EVENT_ID.pack(event_id)
+
+    def event_ids(self) -> list[int]:
+        """The ids of its events, oldest first."""
+        return memoryview(self.events).cast("q").tolist()
 
     async def trigger(self, name: str) -> bool:
         """Fire the machine trigger ``name``; ``MachineError`` once out of its machine."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Sequence
 from sys import intern
 from typing import Any
 
@@ -10,10 +12,10 @@ from bot.storage import Store, jsontext
 
 _SAVE_LIVE = (
     "INSERT INTO interactions"
-    " (seq, id, kind, state, owner, parent, created, updated, data, closed)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(seq) DO UPDATE SET"
+    " (seq, id, kind, state, owner, parent, created, updated, data, closed, events)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(seq) DO UPDATE SET"
     " state = excluded.state, owner = excluded.owner, updated = excluded.updated,"
-    " data = excluded.data"
+    " data = excluded.data, events = excluded.events"
 )
 """A live row's update never names ``closed``, so its entry in the live index stays put."""
 _SAVE_CLOSED = f"{_SAVE_LIVE}, closed = excluded.closed"
@@ -39,6 +41,8 @@ def seq_of(iid: str) -> int:
 class Records:
     """Reads and writes interactions, focus and supervision subscriptions.
 
+    It is the store's ``Locator`` for interactions: a row lists the ids of its events.
+
     ``save`` is deferred (``bot.storage.sqlite.Deferred``): an interaction saved three
     times by one command is written once, as it is when the command commits, and of its
     parties only those that changed since the last commit (the rows as committed are kept
@@ -48,6 +52,7 @@ class Records:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.conn = store.conn
+        store.locator = self
         self._dirty: dict[str, tuple[Interaction, float]] = {}
         self._written: dict[str, tuple[PartyRow, ...]] = {}  # parties as committed, per live id
         self._flushed: dict[str, tuple[PartyRow, ...] | None] = {}  # ... as this transaction wrote
@@ -128,6 +133,7 @@ class Records:
                 now,
                 jsontext.dumps(data),
                 int(not ix.live),
+                jsontext.dumps(ix.event_ids()),
             ),
         )
         iid = ix.id
@@ -163,6 +169,16 @@ class Records:
                 changed,
             )
 
+    def event_ids(self, subject: str) -> Sequence[int] | None:
+        """The ids of the events about interaction ``subject``; None if there is no such one."""
+        pending = self._dirty.get(subject)
+        if pending is not None:
+            return pending[0].event_ids()
+        row = self.conn.execute(
+            "SELECT id, events FROM interactions WHERE seq = ?", (seq_of(subject),)
+        ).fetchone()
+        return list(jsontext.loads(row[1])) if row is not None and row[0] == subject else None
+
     def exists(self, iid: str) -> bool:
         """Whether ``iid`` names a stored interaction, live or closed."""
         self.store.flush()
@@ -196,13 +212,15 @@ class Records:
                 who, PartyRole(role), joined, bool(connected), bool(muted), bool(done), about
             )
         out = []
-        for iid, kind, state, owner, parent, created, data in self.conn.execute(
-            "SELECT i.id, i.kind, i.state, i.owner, i.parent, i.created, i.data"
+        for iid, kind, state, owner, parent, created, data, events in self.conn.execute(
+            "SELECT i.id, i.kind, i.state, i.owner, i.parent, i.created, i.data, i.events"
             f" FROM interactions i WHERE {where} ORDER BY i.created, i.seq",
             params,
         ):
             row = (iid, kind, state, owner, parent, created)
-            out.append(_rebuild(row, jsontext.loads(data), parties.get(iid, {}), journal))
+            ix = _rebuild(row, jsontext.loads(data), parties.get(iid, {}), journal)
+            ix.events = array("q", jsontext.loads(events)).tobytes()
+            out.append(ix)
         return out
 
     def set_focus(self, member_id: str, interaction_id: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sqlite3
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from bot.storage.checkpoint import Checkpointer
 from bot.storage.migrations import MIGRATIONS
 
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
-EventRow = tuple[float, str, str | None, str | None, str]
+EventRow = tuple[int, float, str, str | None, str | None, str]
 
 
 class Deferred(Protocol):
@@ -34,6 +35,13 @@ class Deferred(Protocol):
         """Forget what is pending and what was flushed: the transaction rolled back."""
 
 
+class Locator(Protocol):
+    """Knows where the events about its subjects are (the interactions do: ``Records``)."""
+
+    def event_ids(self, subject: str) -> Sequence[int] | None:
+        """The ids of every event about ``subject``; None if it is no subject of its own."""
+
+
 @dataclass(frozen=True)
 class Event:
     """One entry of the append-only log."""
@@ -45,12 +53,6 @@ class Event:
     subject: str | None
     data: dict[str, Any]
 
-
-UNINDEXED_KINDS = ("command", "presence", "refused")
-"""A member's own log lines: found by kind, and left out of the subject index (migration
-0010), so a command writes no index page for its own line."""
-BY_SUBJECT = f"kind NOT IN ({', '.join(repr(k) for k in UNINDEXED_KINDS)})"
-"""The subject index's condition, as a query must state it for SQLite to use the index."""
 
 CACHE_KIB = 32 * 1024
 """The page cache: a command touches a few leaves spread over the log and the live tables;
@@ -72,6 +74,10 @@ class Store:
     memory and are written together just before ``COMMIT``: a command that appends five
     events costs one ``executemany``, not five statements. Reads that need them
     (``events()``, or anyone calling ``flush()`` first) see them; a rollback forgets them.
+
+    The log has no index by subject, which would cost every command a page of its own: an
+    event's id is given when it is appended, and whoever owns a subject keeps the ids of its
+    events (an interaction in its row, migration 0012) and answers ``locator``'s question.
     """
 
     def __init__(self, path: Path | str, *, synchronous: Synchronous = "NORMAL") -> None:
@@ -93,6 +99,9 @@ class Store:
             self.checkpointer = Checkpointer(self.path)
         self.lock = asyncio.Lock()
         self._events: list[EventRow] = []
+        self._last_event: int | None = None  # the id of the newest event; None: ask
+        self._committed_event: int | None = None  # ... of the newest committed one
+        self.locator: Locator | None = None
         self._deferred: list[Deferred] = []
         self._savepoints = itertools.count(1)
 
@@ -118,13 +127,15 @@ class Store:
         if self._events:
             rows, self._events = self._events, []
             self.conn.executemany(
-                "INSERT INTO events (at, kind, actor, subject, data) VALUES (?, ?, ?, ?, ?)", rows
+                "INSERT INTO events (id, at, kind, actor, subject, data) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
             )
 
     def _discard(self) -> None:
         for writer in self._deferred:
             writer.discard()
         self._events.clear()
+        self._last_event = None  # ids handed out inside it were not stored: given again
 
     def migrate(self, migrations: Migrations) -> None:
         """Apply a component's own numbered migrations (an adapter's tables)."""
@@ -146,35 +157,52 @@ class Store:
         actor: str | None = None,
         subject: str | None = None,
         data: dict[str, Any] | None = None,
-    ) -> None:
-        """Append one event; inside a transaction it is written just before the commit."""
-        self._events.append((at, kind, actor, subject, jsontext.dumps(data or {})))
+    ) -> int:
+        """Append one event and return its id.
+
+        Inside a transaction the event is written just before the commit.
+        """
+        if self._last_event is None:
+            (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+            self._last_event = int(last)
+        self._last_event += 1
+        row = (self._last_event, at, kind, actor, subject, jsontext.dumps(data or {}))
+        self._events.append(row)
         if not self.conn.in_transaction:
             self.flush()
+            self._committed_event = self._last_event
+        return self._last_event
 
     def events(
         self, *, subject: str | None = None, kind: str | None = None, after: int = 0
     ) -> list[Event]:
         """Return events in order, optionally for one subject or of one kind.
 
+        A subject the ``locator`` knows is read by the ids it gives; any other (a member's
+        own lines, found by kind) is looked for through the whole log.
+
         Pending events are written first when one of them is asked for (else they wait for
         the commit, one write for all); the other deferred writes (interaction rows) always
         wait, so a read of the log never makes them write twice.
         """
         if any(
-            (subject is None or row[3] == subject) and (kind is None or row[1] == kind)
+            (subject is None or row[4] == subject) and (kind is None or row[2] == kind)
             for row in self._events
         ):
             self._flush_events()
-        where, params = ["id > ?"], [after]
+        where: list[str] = ["id > ?"]
+        params: list[object] = [after]
         if subject is not None:
-            where.append("subject = ?")
-            params.append(subject)  # type: ignore[arg-type]
-            if kind not in UNINDEXED_KINDS:  # the subject index holds every other kind
-                where.append(BY_SUBJECT)
+            ids = self.locator.event_ids(subject) if self.locator is not None else None
+            if ids is None:
+                where.append("subject = ?")
+                params.append(subject)
+            else:
+                where.append("id IN (SELECT value FROM json_each(?))")
+                params.append(jsontext.dumps(list(ids)))
         if kind is not None:
             where.append("kind = ?")
-            params.append(kind)  # type: ignore[arg-type]
+            params.append(kind)
         rows = self.conn.execute(
             f"SELECT id, at, kind, actor, subject, data FROM events WHERE {' AND '.join(where)}"
             " ORDER BY id",
@@ -239,6 +267,7 @@ class _Transaction:
                 raise
             if self.savepoint is None:
                 conn.execute("COMMIT")
+                store._committed_event = store._last_event
                 for writer in store._deferred:
                     writer.committed()
             else:
@@ -253,6 +282,7 @@ class _Transaction:
             return
         if self.savepoint is None:
             conn.execute("ROLLBACK")
+            store._last_event = store._committed_event  # the ids it gave are given again
         else:
             conn.execute(f"ROLLBACK TO SAVEPOINT {self.savepoint}")
             conn.execute(f"RELEASE SAVEPOINT {self.savepoint}")

@@ -52,6 +52,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import re
 import shutil
@@ -690,6 +691,25 @@ class InteractionsMachine(RuleBasedStateMachine):
                 assert ix.transcript == talk.logged_transcript(ix), ix.id
 
     @invariant()
+    def every_event_is_listed_by_its_interaction(self) -> None:
+        """(k) INT-5: an interaction lists exactly the events about it (the log has no
+        index by subject); the stored list is the one in memory."""
+        conn = self.core.store.conn
+        self.core.store.flush()
+        for ix in self.core.engine.live.values():
+            logged = [
+                i
+                for (i,) in conn.execute(
+                    "SELECT id FROM events WHERE subject = ? ORDER BY id", (ix.id,)
+                )
+            ]
+            assert ix.event_ids() == logged, ix.id
+            (stored,) = conn.execute(
+                "SELECT events FROM interactions WHERE id = ?", (ix.id,)
+            ).fetchone()
+            assert json.loads(stored) == logged, ix.id
+
+    @invariant()
     def busy_is_derived(self) -> None:
         """(f) DIR-2: the busy flag is what the member's interactions make it."""
         engine = self.core.engine
@@ -700,7 +720,7 @@ class InteractionsMachine(RuleBasedStateMachine):
 
 
 def test_random_command_sequences_keep_the_invariants() -> None:
-    """INT-1, INT-4, CON-2, SUP-2, GRP-2, OPS-2: invariants (a)-(j) after every step, over
+    """INT-1, INT-4, CON-2, SUP-2, GRP-2, OPS-2: invariants (a)-(k) after every step, over
     at least 5,000 steps (125 runs of 40)."""
     run_state_machine_as_test(
         InteractionsMachine,

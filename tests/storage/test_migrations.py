@@ -14,7 +14,6 @@ from bot.interaction.model import Interaction
 from bot.interaction.records import Records
 from bot.storage import Store
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.sqlite import BY_SUBJECT
 
 # What each migration adds; a new migration must say here what it adds.
 ADDS = {
@@ -37,6 +36,7 @@ ADDS = {
     "0009_fewer_pages_per_commit": set(),
     "0010_pages_a_command_touches": set(),
     "0011_interactions_in_creation_order": set(),
+    "0012_events_found_from_their_interaction": set(),
 }
 
 
@@ -182,7 +182,7 @@ class _Journal:
 
 def test_focus_recents_and_the_live_flag_survive_the_upgrade_ops_2(tmp_path: Path) -> None:
     """OPS-2: 0010 keeps every focus and recents row, marks closed interactions closed, and
-    the live and subject indexes are the ones the store's own reads use."""
+    the live index is the one the store's own reads use."""
     path = tmp_path / "old.db"
     old = Database(path)
     MIGRATIONS.apply(old, stop_before="0010_pages_a_command_touches")
@@ -221,10 +221,65 @@ def test_focus_recents_and_the_live_flag_survive_the_upgrade_ops_2(tmp_path: Pat
         assert "interactions_live" in plan
         assert [e.kind for e in store.events(subject="i1")] == ["said"]
         assert [e.kind for e in store.events(subject="@alice", kind="command")] == ["command"]
-        sql = f"EXPLAIN QUERY PLAN SELECT id FROM events WHERE subject = 'i1' AND {BY_SUBJECT}"
-        assert "events_subject" in " ".join(str(row[3]) for row in conn.execute(sql))
     finally:
         store.close()
+
+
+def test_each_interaction_lists_its_events_and_the_subject_index_goes_ops_2(
+    tmp_path: Path,
+) -> None:
+    """OPS-2, INT-5: 0012 writes into every interaction's row the ids of its events (a member's
+    own lines are not theirs), drops the subject index, and reads by subject go by id."""
+    path = tmp_path / "old.db"
+    old = Database(path)
+    MIGRATIONS.apply(old, stop_before="0012_events_found_from_their_interaction")
+    old.execute(
+        "INSERT INTO interactions (seq, id, kind, state, owner, parent, created, updated, data,"
+        " closed) VALUES (1, 'i1', 'chat', 'active', 'alice', NULL, 1.0, 2.0, ?, 0),"
+        " (2, 'i2', 'chat', 'closed', 'bob', NULL, 1.0, 3.0, ?, 1)",
+        [STORED_DATA, STORED_DATA],
+    )
+    old.execute(
+        "INSERT INTO events (at, kind, actor, subject, data) VALUES"
+        " (1.0, 'said', 'alice', 'i1', '{}'), (2.0, 'said', 'bob', 'i2', '{}'),"
+        " (3.0, 'command', 'alice', '@alice', '{}'), (4.0, 'state', NULL, 'i1', '{}')"
+    )
+    old.conn.commit()
+    old.close()
+
+    store = Store(path)
+    try:
+        conn = store.conn
+        rows = conn.execute("SELECT id, events FROM interactions ORDER BY seq").fetchall()
+        assert rows == [("i1", "[1,4]"), ("i2", "[2]")]
+        indexes = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+        assert ("events_subject",) not in indexes
+        records = Records(store)
+        store.defer(records)  # as the engine has it
+        assert [e.kind for e in store.events(subject="i1")] == ["said", "state"]
+        assert [e.actor for e in store.events(subject="i2", kind="said")] == ["bob"]
+        plan = " ".join(
+            str(row[3])
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM events"
+                " WHERE id IN (SELECT value FROM json_each('[1]'))"
+            )
+        )
+        assert "INTEGER PRIMARY KEY" in plan and "SCAN events" not in plan
+        (live,) = records.load_live(_Journal())
+        assert live.event_ids() == [1, 4]
+        with store.transaction():  # what Engine.event does: the id goes into the row
+            live.logged(store.append_event(5.0, "said", subject="i1"))
+            records.save(live, 5.0)
+            assert [e.id for e in store.events(subject="i1")] == [1, 4, 5]
+    finally:
+        store.close()
+    reopened = Store(path)
+    try:
+        Records(reopened)
+        assert [e.kind for e in reopened.events(subject="i1")] == ["said", "state", "said"]
+    finally:
+        reopened.close()
 
 
 def test_interactions_are_kept_in_creation_order_and_ids_go_on_ops_2(tmp_path: Path) -> None:

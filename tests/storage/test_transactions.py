@@ -73,3 +73,26 @@ def test_a_read_of_the_log_sees_its_own_pending_events_ops_2(tmp_path: Path) -> 
         assert [e.data["text"] for e in store.events(kind="said")] == ["stored"]
     finally:
         store.close()
+
+
+def test_event_ids_are_given_in_order_and_again_after_a_rollback_ops_2(tmp_path: Path) -> None:
+    """An appended event has its id at once (its interaction's row lists it); a rolled-back
+    event's id is given again, and a reopened store goes on after the newest."""
+    store = Store(tmp_path / "t.db")
+    try:
+        with store.transaction():
+            first = store.append_event(1.0, "kept")
+        with pytest.raises(Boom), store.transaction():
+            rolled_back = store.append_event(2.0, "gone")
+            raise Boom
+        with store.transaction():
+            again = store.append_event(3.0, "kept")
+        assert (first, rolled_back, again) == (1, 2, 2)
+        assert [(e.id, e.at) for e in store.events()] == [(1, 1.0), (2, 3.0)]
+    finally:
+        store.close()
+    reopened = Store(tmp_path / "t.db")
+    try:
+        assert reopened.append_event(4.0, "after a restart") == 3
+    finally:
+        reopened.close()

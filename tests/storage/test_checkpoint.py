@@ -9,6 +9,15 @@ from bot.storage import Store
 from bot.storage.checkpoint import Checkpointer
 
 
+def stored_events(path: Path) -> int:
+    """How many events a store reopened on ``path`` reads back."""
+    reopened = Store(path)
+    try:
+        return len(reopened.events(kind="bench"))
+    finally:
+        reopened.close()
+
+
 def test_commits_leave_checkpoints_to_the_checkpoint_thread_ops_2(tmp_path: Path) -> None:
     path = tmp_path / "backline.db"
     store = Store(path)
@@ -25,11 +34,7 @@ def test_commits_leave_checkpoints_to_the_checkpoint_thread_ops_2(tmp_path: Path
         assert path.stat().st_size >= start + 600_000
     finally:
         store.close()
-    reopened = Store(path)
-    try:
-        assert len(reopened.events(kind="bench")) == 400
-    finally:
-        reopened.close()
+    assert stored_events(path) == 400
 
 
 def test_the_log_starts_over_under_steady_writes_ops_2(tmp_path: Path) -> None:
@@ -51,8 +56,4 @@ def test_the_log_starts_over_under_steady_writes_ops_2(tmp_path: Path) -> None:
         assert wal.stat().st_size < 6 * 1024 * 1024
     finally:
         store.close()
-    reopened = Store(path)
-    try:
-        assert len(reopened.events(kind="bench")) == 3000
-    finally:
-        reopened.close()
+    assert stored_events(path) == 3000

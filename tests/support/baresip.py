@@ -55,12 +55,19 @@ def baresip_missing() -> bool:
     return shutil.which("baresip") is None or not (MODULES / "aufile.so").exists()
 
 
-def free_udp_port(host: str = "127.0.0.1") -> int:
-    """A UDP port free on ``host`` right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+def free_sip_port(host: str = "127.0.0.1") -> int:
+    """A port free on ``host`` right now for UDP and for TCP: baresip listens on both."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port: int = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((host, port))
+                except OSError:  # taken for TCP (an outgoing connection's port): try another
+                    continue
+                return port
+    raise RuntimeError(f"no port on {host} is free for both UDP and TCP")
 
 
 @dataclass
@@ -71,7 +78,7 @@ class Baresip:
     audio_in: Path
     user: str = "phone"
     host: str = "127.0.0.1"
-    sip_port: int = field(default_factory=free_udp_port)
+    sip_port: int = field(default_factory=free_sip_port)
     rtp_ports: tuple[int, int] = (31000, 31098)
     auto_answer: bool = False
     registrar: str | None = None

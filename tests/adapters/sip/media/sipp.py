@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.support.baresip import free_udp_port
+from tests.support.baresip import free_sip_port
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
@@ -14,8 +14,8 @@ class Sipp:
     """One SIPp process on loopback for one call (``-m 1``); its own media port."""
 
     def __init__(self, folder: Path, *args: str) -> None:
-        self.port = free_udp_port()
-        self.media = free_udp_port()
+        self.port = free_sip_port()
+        self.media = free_sip_port()
         command = ["sipp", *args, "-i", "127.0.0.1", "-p", str(self.port), "-mi", "127.0.0.1"]
         command += ["-mp", str(self.media), "-nostdin", "-m", "1"]
         command += ["-timeout", "30s", "-timeout_error"]

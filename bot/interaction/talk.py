@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from bot.interaction.engine import Engine
 
 INTERNAL_KINDS = frozenset({"consultation", "im"})
+KEPT_LINES = 64
+KEPT_LINE_CHARS = 1_000
+"""A transcript kept in memory: at most 64 lines of at most 1,000 characters (64 KB at most
+per live interaction; a chat's first lines are a few hundred bytes)."""
 
 
 class Talk:
@@ -115,12 +119,6 @@ class Talk:
             for event in self.engine.core.store.events(subject=ix.id, kind="said")
             if not event.data.get("private") and not event.data.get("muted")
         )
-
-
-KEPT_LINES = 64
-KEPT_LINE_CHARS = 1_000
-"""A transcript kept in memory: at most 64 lines of at most 1,000 characters (64 KB at most
-per live interaction; a chat's first lines are a few hundred bytes)."""
 
 
 def _short(lines: tuple[str, ...]) -> bool:

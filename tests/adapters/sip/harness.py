@@ -95,16 +95,28 @@ class PhoneSystem:
         return [{"actor": e.actor, **e.data} for e in self.core.store.events(kind=kind)]
 
 
+SHORT_TIMERS = Timers(t1=0.1, t2=0.4, t4=0.5)
+
+
 @asynccontextmanager
 async def phone_system(
-    directory: Path, *, policy_edits: tuple[tuple[str, str], ...] = (), **changes: object
+    directory: Path,
+    *,
+    policy_edits: tuple[tuple[str, str], ...] = (),
+    timers: Timers = SHORT_TIMERS,
+    **changes: object,
 ) -> AsyncIterator[PhoneSystem]:
-    """A started system; stopped (and its store closed) afterwards."""
+    """A started system; stopped (and its store closed) afterwards.
+
+    ``timers``: short by default, so tests of timeouts end soon. A test whose peers
+    retransmit (SIPp with loss) passes longer ones: a transaction must outlive the peer's
+    retransmissions, which run on SIPp's T1 of 500 ms.
+    """
     rules = sip_rules(directory, policy_edits)
     core = Core.open(rules, directory / "backline.db", SystemClock())
     changes.setdefault("voicemail_dir", str(directory / "voicemail"))
     settings = config(**changes)
-    adapter = SipAdapter(Port(core, "sip"), settings, timers=Timers(t1=0.1, t2=0.4, t4=0.5))
+    adapter = SipAdapter(Port(core, "sip"), settings, timers=timers)
     core.delivery.attach(adapter)
     await adapter.start()
     try:
